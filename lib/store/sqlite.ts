@@ -1,0 +1,486 @@
+/**
+ * The embedded backend: one SQLite file (node:sqlite, WAL) with S2's stream
+ * semantics, so `deno task start` needs nothing else.
+ *
+ * Appends that arrive in the same event-loop turn share one transaction
+ * (group commit). Followers are woken in-process right after the commit, so
+ * live tailing never polls. Retention and delete-on-empty are applied by the
+ * store itself on a timer.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import {
+  FencingMismatchError,
+  InvalidError,
+  NotFoundError,
+  SeqMismatchError,
+  StoreError,
+  UnavailableError,
+} from "./errors.ts";
+import {
+  type AppendAck,
+  type AppendItem,
+  type AppendOptions,
+  type FollowOptions,
+  type Header,
+  isFence,
+  type ListOptions,
+  type ListResult,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_RECORDS,
+  type ReadOptions,
+  type ReadResult,
+  type StoredRecord,
+  type StoreInfo,
+  type StreamConfig,
+  type StreamPosition,
+  type StreamStore,
+} from "./types.ts";
+import { AlreadyExistsError } from "./errors.ts";
+import { validateBatch, validateStreamName } from "./validate.ts";
+
+/** Options for {@link SqliteStore.open}. */
+export interface SqliteStoreOptions {
+  /** Path of the database file (created with its folder if missing). */
+  path: string;
+  /** Config for streams created implicitly by an append. */
+  defaultStreamConfig?: StreamConfig;
+  /** How often retention runs; default 60 s. */
+  sweepIntervalMs?: number;
+  /** The clock, for tests of retention. */
+  now?: () => number;
+}
+
+interface StreamRow {
+  id: number;
+  fence: string;
+  next_seq: number;
+  last_ts: number;
+  retention_ms: number | null;
+}
+
+interface PendingAppend {
+  stream: string;
+  items: AppendItem[];
+  options: AppendOptions;
+  resolve: (ack: AppendAck) => void;
+  reject: (error: unknown) => void;
+}
+
+interface RecordRow {
+  seq: number;
+  ts: number;
+  command: number;
+  headers: string | null;
+  body: Uint8Array;
+}
+
+const utf8 = new TextEncoder();
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS streams (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  retention_ms INTEGER,
+  delete_on_empty_ms INTEGER NOT NULL DEFAULT 0,
+  fence TEXT NOT NULL DEFAULT '',
+  next_seq INTEGER NOT NULL DEFAULT 0,
+  last_ts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS records (
+  stream_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  arrived INTEGER NOT NULL,
+  command INTEGER NOT NULL,
+  headers TEXT,
+  body BLOB NOT NULL,
+  PRIMARY KEY (stream_id, seq)
+);
+CREATE INDEX IF NOT EXISTS records_by_time ON records (stream_id, ts);
+`;
+
+/**
+ * SQLite-backed {@link StreamStore}.
+ *
+ * @example
+ * const store = SqliteStore.open({ path: "./data/replaya.db" });
+ * await store.append("sessions/x", [{ body: new Uint8Array([1]), timestamp: Date.now() }]);
+ */
+export class SqliteStore implements StreamStore {
+  readonly info: StoreInfo;
+  #db: DatabaseSync;
+  #now: () => number;
+  #defaults: StreamConfig;
+  #pending: PendingAppend[] = [];
+  #flushScheduled = false;
+  #waiters = new Map<string, Set<() => void>>();
+  #sweepTimer: ReturnType<typeof setInterval>;
+  #closed = false;
+  #sql: Record<string, StatementSync>;
+
+  private constructor(options: SqliteStoreOptions) {
+    this.info = { backend: "sqlite", location: options.path };
+    this.#now = options.now ?? Date.now;
+    this.#defaults = options.defaultStreamConfig ?? {};
+    const dir = options.path.replace(/[/\\][^/\\]*$/, "");
+    if (dir && dir !== options.path) Deno.mkdirSync(dir, { recursive: true });
+    this.#db = new DatabaseSync(options.path);
+    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    this.#db.exec(SCHEMA);
+    const db = this.#db;
+    this.#sql = {
+      stream: db.prepare("SELECT id, fence, next_seq, last_ts, retention_ms FROM streams WHERE name = ?"),
+      create: db.prepare(
+        "INSERT INTO streams (name, created_at, retention_ms, delete_on_empty_ms) VALUES (?, ?, ?, ?)",
+      ),
+      update: db.prepare("UPDATE streams SET fence = ?, next_seq = ?, last_ts = ? WHERE id = ?"),
+      insert: db.prepare(
+        "INSERT INTO records (stream_id, seq, ts, arrived, command, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      rangeBySeq: db.prepare(
+        `SELECT seq, ts, command, headers, body FROM records
+         WHERE stream_id = ? AND seq >= ? AND arrived >= ? ORDER BY seq LIMIT ?`,
+      ),
+      firstAtTime: db.prepare(
+        "SELECT seq FROM records WHERE stream_id = ? AND ts >= ? ORDER BY ts, seq LIMIT 1",
+      ),
+      list: db.prepare(
+        "SELECT name FROM streams WHERE name > ? AND name >= ? AND (? IS NULL OR name < ?) ORDER BY name LIMIT ?",
+      ),
+      deleteRecords: db.prepare("DELETE FROM records WHERE stream_id = ?"),
+      deleteStream: db.prepare("DELETE FROM streams WHERE id = ?"),
+      expire: db.prepare("DELETE FROM records WHERE stream_id = ? AND arrived < ?"),
+      candidates: db.prepare(
+        `SELECT id, name, retention_ms, delete_on_empty_ms, created_at FROM streams
+         WHERE (retention_ms IS NOT NULL AND created_at < ? - retention_ms)
+            OR (delete_on_empty_ms > 0 AND created_at < ? - delete_on_empty_ms)`,
+      ),
+      config: db.prepare("SELECT retention_ms, delete_on_empty_ms FROM streams WHERE id = ?"),
+      hasRecords: db.prepare("SELECT 1 FROM records WHERE stream_id = ? LIMIT 1"),
+    };
+    this.#sweepTimer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
+    Deno.unrefTimer(Number(this.#sweepTimer));
+  }
+
+  /** Opens (or creates) the database file. */
+  static open(options: SqliteStoreOptions): SqliteStore {
+    return new SqliteStore(options);
+  }
+
+  createStream(name: string, config: StreamConfig = {}): Promise<void> {
+    try {
+      validateStreamName(name);
+      if (this.#row(name)) throw new AlreadyExistsError(`stream ${name}`);
+      this.#create(name, config);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  getStreamConfig(name: string): Promise<StreamConfig> {
+    try {
+      this.#assertOpen();
+      const { id } = this.#existing(name);
+      const row = this.#sql.config.get(id) as { retention_ms: number | null; delete_on_empty_ms: number };
+      return Promise.resolve({
+        retentionAgeSecs: row.retention_ms === null ? undefined : row.retention_ms / 1000,
+        deleteOnEmptyMinAgeSecs: row.delete_on_empty_ms / 1000,
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  append(stream: string, items: AppendItem[], options: AppendOptions = {}): Promise<AppendAck> {
+    try {
+      this.#assertOpen();
+      validateStreamName(stream);
+      validateBatch(items, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ stream, items, options, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // A macrotask, so appends from requests arriving together join the group.
+        setTimeout(() => this.#flush(), 0);
+      }
+    });
+  }
+
+  /** Commits every pending append in one transaction, then wakes followers. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const group = this.#pending;
+    this.#pending = [];
+    if (group.length === 0) return;
+    const outcomes: Array<{ ok: true; ack: AppendAck } | { ok: false; error: unknown }> = [];
+    const touched = new Set<string>();
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+      for (const append of group) {
+        try {
+          outcomes.push({ ok: true, ack: this.#write(append) });
+          touched.add(append.stream);
+        } catch (error) {
+          if (!(error instanceof StoreError)) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      const failure = new UnavailableError("sqlite write failed", { cause: error });
+      for (const append of group) append.reject(failure);
+      return;
+    }
+    group.forEach((append, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) append.resolve(outcome.ack);
+      else append.reject(outcome.error);
+    });
+    for (const stream of touched) this.#wake(stream);
+  }
+
+  /** Writes one batch inside the open transaction; checks come before any write. */
+  #write({ stream, items, options }: PendingAppend): AppendAck {
+    const row = this.#row(stream) ?? this.#create(stream, this.#defaults);
+    if (options.matchSeqNum !== undefined && options.matchSeqNum !== row.next_seq) {
+      throw new SeqMismatchError(row.next_seq);
+    }
+    if (options.fencingToken !== undefined && options.fencingToken !== row.fence) {
+      throw new FencingMismatchError(row.fence);
+    }
+    const arrived = this.#now();
+    const start = { seqNum: row.next_seq, timestamp: row.last_ts };
+    let { fence, next_seq: seq, last_ts: lastTs } = row;
+    let firstTs = -1;
+    for (const item of items) {
+      // Client timestamps are capped at arrival and never decrease (S2's rules).
+      const ts = Math.max(Math.min(item.timestamp ?? arrived, arrived), lastTs);
+      if (firstTs < 0) firstTs = ts;
+      if (isFence(item)) {
+        fence = item.fence;
+        this.#sql.insert.run(row.id, seq, ts, arrived, 1, null, utf8.encode(item.fence));
+      } else {
+        const headers = item.headers?.length ? JSON.stringify(item.headers) : null;
+        this.#sql.insert.run(row.id, seq, ts, arrived, 0, headers, item.body);
+      }
+      lastTs = ts;
+      seq++;
+    }
+    this.#sql.update.run(fence, seq, lastTs, row.id);
+    start.timestamp = firstTs;
+    const end = { seqNum: seq, timestamp: lastTs };
+    return { start, end, tail: end };
+  }
+
+  read(stream: string, options: ReadOptions = {}): Promise<ReadResult> {
+    try {
+      this.#assertOpen();
+      const row = this.#existing(stream);
+      const tail = { seqNum: row.next_seq, timestamp: row.last_ts };
+      const start = this.#startSeq(row, options.from ?? { seqNum: 0 });
+      const { records, next } = this.#readRange(row, start, options.count, options.bytes);
+      return Promise.resolve({ records, next, tail });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #startSeq(row: StreamRow, from: NonNullable<ReadOptions["from"]>): number {
+    if ("seqNum" in from) return Math.max(0, from.seqNum);
+    if ("tailOffset" in from) return Math.max(0, row.next_seq - from.tailOffset);
+    const hit = this.#sql.firstAtTime.get(row.id, from.timestamp) as { seq: number } | undefined;
+    return hit?.seq ?? row.next_seq;
+  }
+
+  /** Reads data records from `start`, skipping commands, within count/bytes limits. */
+  #readRange(row: StreamRow, start: number, count = MAX_BATCH_RECORDS, bytes = MAX_BATCH_BYTES) {
+    const limit = Math.min(Math.max(count, 1), MAX_BATCH_RECORDS);
+    const byteLimit = Math.min(Math.max(bytes, 1), MAX_BATCH_BYTES);
+    // Expired records are invisible at once, as in S2; the sweep removes them later.
+    const cutoff = row.retention_ms === null ? 0 : this.#now() - row.retention_ms;
+    const rows = this.#sql.rangeBySeq.all(row.id, start, cutoff, limit) as unknown as RecordRow[];
+    const records: StoredRecord[] = [];
+    let next = start;
+    let size = 0;
+    for (const r of rows) {
+      const headers: Header[] = r.headers ? JSON.parse(r.headers) : [];
+      const metered = 8 + r.body.length + headers.reduce((n, [k, v]) => n + 2 + utf8.encode(k + v).length, 0);
+      if (size > 0 && size + metered > byteLimit) break;
+      size += metered;
+      next = r.seq + 1;
+      if (r.command) continue;
+      records.push({ seqNum: r.seq, timestamp: r.ts, headers, body: new Uint8Array(r.body) });
+    }
+    // Nothing visible from `start` on: it is past the tail (clamped, as S2 reads are) or expired.
+    if (rows.length === 0) next = row.next_seq;
+    return { records, next };
+  }
+
+  async *follow(stream: string, options: FollowOptions = {}): AsyncIterable<StoredRecord> {
+    const { signal, onCaughtUp } = options;
+    let next = options.from ?? 0;
+    while (!signal?.aborted) {
+      this.#assertOpen();
+      const row = this.#existing(stream);
+      const { records, next: after } = this.#readRange(row, next);
+      if (after !== next) {
+        next = after;
+        for (const record of records) yield record;
+        continue;
+      }
+      onCaughtUp?.(row.next_seq);
+      // Registered synchronously after the read, so no commit can slip between.
+      await this.#waitForAppend(stream, signal);
+    }
+  }
+
+  #waitForAppend(stream: string, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.#waiters.get(stream);
+      if (!set) this.#waiters.set(stream, set = new Set());
+      const wake = () => {
+        set.delete(wake);
+        if (set.size === 0 && this.#waiters.get(stream) === set) this.#waiters.delete(stream);
+        signal?.removeEventListener("abort", wake);
+        resolve();
+      };
+      set.add(wake);
+      signal?.addEventListener("abort", wake, { once: true });
+    });
+  }
+
+  #wake(stream: string): void {
+    for (const wake of [...this.#waiters.get(stream) ?? []]) wake();
+  }
+
+  checkTail(stream: string): Promise<StreamPosition> {
+    try {
+      this.#assertOpen();
+      const row = this.#existing(stream);
+      return Promise.resolve({ seqNum: row.next_seq, timestamp: row.last_ts });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  listStreams(options: ListOptions = {}): Promise<ListResult> {
+    try {
+      this.#assertOpen();
+      const prefix = options.prefix ?? "";
+      const limit = Math.min(Math.max(options.limit || 1000, 1), 1000);
+      const upper = prefixUpperBound(prefix);
+      const rows = this.#sql.list.all(options.startAfter ?? "", prefix, upper, upper, limit + 1) as Array<
+        { name: string }
+      >;
+      const names = rows.slice(0, limit).map((r) => r.name);
+      return Promise.resolve({ names, hasMore: rows.length > limit });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  deleteStream(stream: string): Promise<void> {
+    try {
+      this.#assertOpen();
+      const row = this.#row(stream);
+      if (row) this.#drop(row.id);
+      this.#wake(stream);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Applies retention and delete-on-empty now; the store also runs this on a timer. */
+  sweep(): void {
+    if (this.#closed) return;
+    const now = this.#now();
+    const due = this.#sql.candidates.all(now, now) as Array<{
+      id: number;
+      name: string;
+      retention_ms: number | null;
+      delete_on_empty_ms: number;
+      created_at: number;
+    }>;
+    for (const s of due) {
+      if (s.retention_ms !== null) this.#sql.expire.run(s.id, now - s.retention_ms);
+      const empty = !this.#sql.hasRecords.get(s.id);
+      if (empty && s.delete_on_empty_ms > 0 && s.created_at < now - s.delete_on_empty_ms) {
+        this.#drop(s.id);
+        this.#wake(s.name);
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#flush();
+    this.#closed = true;
+    clearInterval(this.#sweepTimer);
+    for (const stream of [...this.#waiters.keys()]) this.#wake(stream);
+    this.#db.close();
+    return Promise.resolve();
+  }
+
+  #drop(id: number): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      this.#sql.deleteRecords.run(id);
+      this.#sql.deleteStream.run(id);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw new UnavailableError("sqlite delete failed", { cause: error });
+    }
+  }
+
+  #row(name: string): StreamRow | undefined {
+    return this.#sql.stream.get(name) as StreamRow | undefined;
+  }
+
+  #existing(name: string): StreamRow {
+    validateStreamName(name);
+    const row = this.#row(name);
+    if (!row) throw new NotFoundError(`stream ${name}`);
+    return row;
+  }
+
+  #create(name: string, config: StreamConfig): StreamRow {
+    const retention = config.retentionAgeSecs ?? this.#defaults.retentionAgeSecs;
+    if (retention !== undefined && !(retention > 0)) throw new InvalidError("retention age must be > 0");
+    const deleteOnEmpty = config.deleteOnEmptyMinAgeSecs ?? this.#defaults.deleteOnEmptyMinAgeSecs ?? 0;
+    const result = this.#sql.create.run(
+      name,
+      this.#now(),
+      retention === undefined ? null : retention * 1000,
+      deleteOnEmpty * 1000,
+    );
+    return {
+      id: Number(result.lastInsertRowid),
+      fence: "",
+      next_seq: 0,
+      last_ts: 0,
+      retention_ms: retention === undefined ? null : retention * 1000,
+    };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new UnavailableError("store is closed");
+  }
+}
+
+/** The smallest string greater than every string starting with `prefix`, or null. */
+function prefixUpperBound(prefix: string): string | null {
+  if (prefix === "") return null;
+  const chars = [...prefix];
+  const last = chars.pop()!.codePointAt(0)!;
+  return chars.join("") + String.fromCodePoint(last + 1);
+}

@@ -1,0 +1,96 @@
+/**
+ * Starts a real s2-lite (in memory, loopback, a free port) for tests and
+ * benchmarks. Locally a missing binary skips the S2 runs with one line; in CI
+ * (CI=true) it is a failure.
+ *
+ * @module
+ */
+
+import { existsSync } from "node:fs";
+
+/** Where `.ci/run` installs s2-lite: `cargo install --root` puts it in `bin/server`. */
+export const S2_LITE_BIN = Deno.env.get("S2LITE_BIN") ??
+  `${Deno.env.get("HOME")}/.cache/replaya/s2-lite/bin/server`;
+
+/** A running s2-lite. */
+export interface LiteServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Synchronous kill, for exit handlers. */
+  kill(): void;
+}
+
+/** Whether s2-lite can be used; throws in CI when it cannot. */
+export function liteAvailable(): boolean {
+  if (existsSync(S2_LITE_BIN)) return true;
+  if (Deno.env.get("CI") === "true") {
+    throw new Error(`s2-lite is required in CI but ${S2_LITE_BIN} is missing (run .ci/run to install it)`);
+  }
+  return false;
+}
+
+let skipNoticePrinted = false;
+/** Prints, once per process, that the S2 suite is skipped and how to enable it. */
+export function printSkipNotice(): void {
+  if (skipNoticePrinted) return;
+  skipNoticePrinted = true;
+  console.log(
+    `S2 suite skipped: no s2-lite at ${S2_LITE_BIN}. Enable it with: cargo install --locked s2-lite --bin server --root ~/.cache/replaya/s2-lite (or set S2LITE_BIN).`,
+  );
+}
+
+/** A free TCP port on loopback. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** Starts s2-lite in memory on a free loopback port and waits until it is healthy. */
+export async function startLite(options: { localRoot?: string } = {}): Promise<LiteServer> {
+  const port = freePort();
+  const args = ["--port", String(port)];
+  if (options.localRoot) args.push("--local-root", options.localRoot);
+  const child = new Deno.Command(S2_LITE_BIN, {
+    args,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  while (true) {
+    try {
+      const res = await fetch(`${url}/health`);
+      await res.body?.cancel();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      const { stderr } = await child.output();
+      throw new Error(`s2-lite did not become healthy on ${url}: ${new TextDecoder().decode(stderr).slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // Drain stderr so a chatty server never blocks on a full pipe.
+  child.stderr.pipeTo(new WritableStream()).catch(() => {});
+  let stopped = false;
+  return {
+    url,
+    port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      child.kill("SIGTERM");
+      await child.status;
+    },
+    kill() {
+      if (stopped) return;
+      stopped = true;
+      child.kill("SIGKILL");
+    },
+  };
+}
