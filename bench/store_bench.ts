@@ -109,6 +109,8 @@ if (liteAvailable()) {
 }
 
 console.log(
-  `\nStore benchmark: ${RECORD_BYTES / 1024} KiB records, batches of ${BATCH}, ${SECONDS} s per run, ${LATENCY_SAMPLES} latency samples\n`,
+  `\nStore benchmark: ${
+    RECORD_BYTES / 1024
+  } KiB records, batches of ${BATCH}, ${SECONDS} s per run, ${LATENCY_SAMPLES} latency samples\n`,
 );
 console.log(table(["backend", "measure", "records/s", "MiB/s", "p50 ms", "p99 ms"], rows));
