@@ -5,27 +5,13 @@
  */
 
 import { ConfigError, loadConfig } from "./lib/config.ts";
-import { openStore } from "./lib/store/mod.ts";
-import { createApp } from "./lib/app.ts";
+import { startServer } from "./lib/server.ts";
 
 if (import.meta.main) {
   try {
-    const config = loadConfig(Deno.env.toObject());
-    const store = await openStore(config);
-    const app = createApp({ store });
-    const server = Deno.serve({
-      hostname: config.hostname,
-      port: config.port,
-      onListen: ({ hostname, port }) => {
-        const where = store.info.backend === "sqlite"
-          ? store.info.location
-          : `${store.info.location} (basin ${store.info.basin})`;
-        console.log(`RePlaya listening on http://${hostname}:${port} — store: ${store.info.backend} at ${where}`);
-      },
-    }, app.fetch);
+    const server = await startServer(loadConfig(Deno.env.toObject()));
     Deno.addSignalListener("SIGTERM", async () => {
-      await server.shutdown();
-      await store.close();
+      await server.close();
       Deno.exit(0);
     });
   } catch (error) {

@@ -25,6 +25,29 @@ export interface Config {
   store: StoreConfig;
   retentionDays: number;
   deleteEmptyAfterHours: number;
+  /** Where the embedded store and the development secret live. */
+  dataDir: string;
+  ingest: IngestConfig;
+}
+
+/** Limits and keys of the public ingest API. */
+export interface IngestConfig {
+  /** Public, write-only project keys: key → project name. Empty = one derived key. */
+  projectKeys: Map<string, string>;
+  /** Origins allowed to send recordings; empty = any origin. */
+  allowedOrigins: string[];
+  /** HMAC secret for append tokens; undefined = generated and kept in the data dir (development only). */
+  appendTokenSecret?: string;
+  leaseSecs: number;
+  maxBodyBytes: number;
+  maxInflatedBytes: number;
+  maxEventsPerBatch: number;
+  /** Requests per minute from one client address. */
+  clientRatePerMinute: number;
+  /** Requests per second to one session. */
+  sessionRatePerSecond: number;
+  /** Trust X-Forwarded-For for the client address (behind a reverse proxy). */
+  trustProxy: boolean;
 }
 
 /** A configuration mistake, reported before the server starts. */
@@ -61,14 +84,63 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     store.accessToken ||= "unused-by-s2-lite";
   }
   const mode = get("REPLAYA_ENV") === "production" ? "production" : "development";
+  const secret = get("REPLAYA_APPEND_TOKEN_SECRET");
+  if (secret !== undefined && secret.length < 32) {
+    throw new ConfigError("REPLAYA_APPEND_TOKEN_SECRET must be at least 32 characters");
+  }
+  if (mode === "production" && secret === undefined) {
+    throw new ConfigError(
+      "REPLAYA_APPEND_TOKEN_SECRET is required in production (a stable secret of at least 32 characters, e.g. `openssl rand -hex 32`)",
+    );
+  }
   return {
+    dataDir,
     hostname: get("REPLAYA_HOST") ?? "127.0.0.1",
     port: integer(get("PORT") ?? get("REPLAYA_PORT"), 8080, "PORT"),
     mode,
     store,
     retentionDays: integer(get("REPLAYA_RETENTION_DAYS"), 28, "REPLAYA_RETENTION_DAYS"),
     deleteEmptyAfterHours: integer(get("REPLAYA_DELETE_EMPTY_AFTER_HOURS"), 24, "REPLAYA_DELETE_EMPTY_AFTER_HOURS"),
+    ingest: {
+      projectKeys: projectKeys(get("REPLAYA_PROJECT_KEYS")),
+      allowedOrigins: list(get("REPLAYA_ALLOWED_ORIGINS")).map(origin),
+      appendTokenSecret: secret,
+      leaseSecs: integer(get("REPLAYA_LEASE_SECS"), 45, "REPLAYA_LEASE_SECS"),
+      maxBodyBytes: integer(get("REPLAYA_MAX_BODY_BYTES"), 4 * 1024 * 1024, "REPLAYA_MAX_BODY_BYTES"),
+      maxInflatedBytes: integer(get("REPLAYA_MAX_INFLATED_BYTES"), 32 * 1024 * 1024, "REPLAYA_MAX_INFLATED_BYTES"),
+      maxEventsPerBatch: integer(get("REPLAYA_MAX_EVENTS_PER_BATCH"), 5000, "REPLAYA_MAX_EVENTS_PER_BATCH"),
+      clientRatePerMinute: integer(get("REPLAYA_CLIENT_RATE_PER_MINUTE"), 1200, "REPLAYA_CLIENT_RATE_PER_MINUTE"),
+      sessionRatePerSecond: integer(get("REPLAYA_SESSION_RATE_PER_SECOND"), 20, "REPLAYA_SESSION_RATE_PER_SECOND"),
+      trustProxy: get("REPLAYA_TRUST_PROXY") === "true",
+    },
   };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function origin(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.origin === "null") throw new Error();
+    return url.origin;
+  } catch {
+    throw new ConfigError(`REPLAYA_ALLOWED_ORIGINS: "${value}" is not an origin like https://www.example.com`);
+  }
+}
+
+/** `name=pk_…` or bare `pk_…`, comma-separated. */
+function projectKeys(value: string | undefined): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const entry of list(value)) {
+    const [name, key] = entry.includes("=") ? entry.split("=", 2) : ["default", entry];
+    if (!/^pk_[A-Za-z0-9_-]{8,64}$/.test(key)) {
+      throw new ConfigError(`REPLAYA_PROJECT_KEYS: "${key}" must look like pk_ followed by 8–64 letters or digits`);
+    }
+    keys.set(key, name.trim() || "default");
+  }
+  return keys;
 }
 
 function integer(value: string | undefined, fallback: number, name: string): number {

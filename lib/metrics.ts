@@ -1,0 +1,109 @@
+/**
+ * Prometheus metrics (prom-client): requests, ingest volume, active sessions,
+ * live viewers and store call latency. Served at /metrics.
+ *
+ * @module
+ */
+
+import client from "prom-client";
+import type { StreamStore } from "./store/mod.ts";
+
+/** The server's metrics, in their own registry. */
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly requests = new client.Counter({
+    name: "replaya_http_requests_total",
+    help: "HTTP requests by route, method and status",
+    labelNames: ["route", "method", "status"] as const,
+    registers: [this.registry],
+  });
+  readonly sessionsStarted = new client.Counter({
+    name: "replaya_sessions_started_total",
+    help: "Sessions started",
+    registers: [this.registry],
+  });
+  readonly batches = new client.Counter({
+    name: "replaya_ingest_batches_total",
+    help: "Recorder batches appended",
+    registers: [this.registry],
+  });
+  readonly events = new client.Counter({
+    name: "replaya_ingest_events_total",
+    help: "rrweb events appended",
+    registers: [this.registry],
+  });
+  readonly bytes = new client.Counter({
+    name: "replaya_ingest_bytes_total",
+    help: "Request body bytes received by ingest, as sent",
+    registers: [this.registry],
+  });
+  readonly storeLatency = new client.Histogram({
+    name: "replaya_store_call_seconds",
+    help: "Latency of stream-store calls by operation",
+    labelNames: ["op"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  /** Adds gauges read at scrape time. */
+  gauges(read: { activeSessions: () => number; liveViewers: () => number }): void {
+    new client.Gauge({
+      name: "replaya_active_sessions",
+      help: "Sessions this process saw activity on within their lease",
+      registers: [this.registry],
+      collect() {
+        this.set(read.activeSessions());
+      },
+    });
+    new client.Gauge({
+      name: "replaya_live_viewers",
+      help: "Dashboard viewers following a live session",
+      registers: [this.registry],
+      collect() {
+        this.set(read.liveViewers());
+      },
+    });
+  }
+
+  /** Counts one appended batch. */
+  recordBatch(events: number, bytes: number): void {
+    this.batches.inc();
+    this.events.inc(events);
+    if (bytes > 0) this.bytes.inc(bytes);
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+const TIMED = [
+  "createStream",
+  "append",
+  "read",
+  "checkTail",
+  "listStreams",
+  "deleteStream",
+  "getStreamConfig",
+] as const;
+
+/** Wraps a store so every unary call's latency lands in `metrics.storeLatency`. */
+export function instrumentStore(store: StreamStore, metrics: Metrics): StreamStore {
+  const timed = Object.fromEntries(TIMED.map((op) => [op, async (...args: unknown[]) => {
+    const end = metrics.storeLatency.startTimer({ op });
+    try {
+      return await (store[op] as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+    } finally {
+      end();
+    }
+  }]));
+  return {
+    get info() {
+      return store.info;
+    },
+    follow: store.follow.bind(store),
+    close: store.close.bind(store),
+    ...timed,
+  } as StreamStore;
+}

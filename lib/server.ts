@@ -1,0 +1,65 @@
+/**
+ * Wires config → store → sessions → app, and serves it. Used by `main.ts`
+ * and by the tests, which start the real server on a free port.
+ *
+ * @module
+ */
+
+import type { Config } from "./config.ts";
+import { createApp } from "./app.ts";
+import { AppendTokens } from "./auth/append_tokens.ts";
+import { derivedProjectKey, resolveSecret } from "./auth/secrets.ts";
+import { instrumentStore, Metrics } from "./metrics.ts";
+import { Sessions } from "./sessions/service.ts";
+import { openStore, type StreamStore } from "./store/mod.ts";
+
+/** A running server. */
+export interface RunningServer {
+  url: string;
+  store: StreamStore;
+  sessions: Sessions;
+  projectKeys: Map<string, string>;
+  /** Stops accepting requests, then closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store (or uses `store`) and serves the app on the configured
+ * address (port 0 = any free port).
+ */
+export async function startServer(
+  config: Config,
+  options: { store?: StreamStore; quiet?: boolean } = {},
+): Promise<RunningServer> {
+  const rawStore = options.store ?? await openStore(config);
+  const metrics = new Metrics();
+  const store = instrumentStore(rawStore, metrics);
+  const secret = await resolveSecret(config.ingest.appendTokenSecret, config.dataDir);
+  const projectKeys = config.ingest.projectKeys.size > 0
+    ? config.ingest.projectKeys
+    : new Map([[await derivedProjectKey(secret), "default"]]);
+  const sessions = new Sessions({ store, leaseMs: config.ingest.leaseSecs * 1000 });
+  metrics.gauges({ activeSessions: () => sessions.activeCount, liveViewers: () => sessions.viewerCount });
+  const tokens = new AppendTokens({ secret });
+  const app = createApp({ sessions, tokens, projectKeys, ingest: config.ingest, metrics });
+  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen: resolve }, app.fetch);
+  const addr = await listening;
+  const url = `http://${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`;
+  if (!options.quiet) {
+    const where = rawStore.info.backend === "sqlite"
+      ? rawStore.info.location
+      : `${rawStore.info.location} (basin ${rawStore.info.basin})`;
+    console.log(`RePlaya listening on ${url} — store: ${rawStore.info.backend} at ${where}`);
+  }
+  return {
+    url,
+    store: rawStore,
+    sessions,
+    projectKeys,
+    async close() {
+      await server.shutdown();
+      if (!options.store) await rawStore.close();
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * How a session is laid out in its stream, and how it is read back.
+ *
+ * ```
+ * seq 0   fence "active"
+ * seq 1   meta       JSON SessionMeta
+ * seq …   events     gzip(JSON rrweb events), one record per recorder batch,
+ *                    framed across consecutive records when larger than one record
+ * seq …   heartbeat  empty, keeps the lease
+ * seq n   fence "stopped"  ┐ one append
+ * seq n+1 stop       JSON  ┘
+ * ```
+ *
+ * Every events record carries the writer id (`w`) and batch seq (`b`); the
+ * reader drops a batch it has already seen, so retries are harmless.
+ *
+ * @module
+ */
+
+import type { Header, RecordInput, StoredRecord } from "../store/mod.ts";
+import { concatBytes } from "../bytes.ts";
+import { gunzip, gzip } from "./gzip.ts";
+import { type BatchStats, type RrwebEvent, statsOf } from "./events.ts";
+
+/** Record kinds, in the `kind` header. */
+export type RecordKind = "meta" | "events" | "heartbeat" | "stop";
+
+/** Metadata written when a session starts. */
+export interface SessionMeta {
+  id: string;
+  createdAt: number;
+  url: string;
+  referrer?: string;
+  userAgent?: string;
+  viewport?: { width: number; height: number };
+  screen?: { width: number; height: number };
+  language?: string;
+  timezone?: string;
+  source?: string;
+  userId?: string;
+  traits?: Record<string, unknown>;
+  recorderVersion?: string;
+  project?: string;
+}
+
+/** Final metadata written with the `stopped` fence. */
+export interface StopInfo {
+  stoppedAt: number;
+  reason: "stop" | "lease_expired" | "deleted";
+}
+
+/** What a reader yields, in stream order. */
+export type SessionItem =
+  | { kind: "meta"; seqNum: number; meta: SessionMeta }
+  | { kind: "events"; seqNum: number; writerId: string; batch: number; events: RrwebEvent[]; stats: BatchStats }
+  | { kind: "heartbeat"; seqNum: number; timestamp: number }
+  | { kind: "stop"; seqNum: number; stop: StopInfo };
+
+/** Largest body of one record: 1 MiB metered minus room for our headers. */
+export const MAX_RECORD_BODY = 1024 * 1024 - 1024;
+
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
+
+/** Builds the meta record. */
+export function metaRecord(meta: SessionMeta): RecordInput {
+  return { body: utf8.encode(JSON.stringify(meta)), headers: [["kind", "meta"]], timestamp: meta.createdAt };
+}
+
+/** Builds the stop record (appended after the `stopped` fence). */
+export function stopRecord(stop: StopInfo): RecordInput {
+  return { body: utf8.encode(JSON.stringify(stop)), headers: [["kind", "stop"]], timestamp: stop.stoppedAt };
+}
+
+/** Builds a heartbeat record. */
+export function heartbeatRecord(timestamp: number): RecordInput {
+  return { body: new Uint8Array(0), headers: [["kind", "heartbeat"]], timestamp };
+}
+
+/**
+ * Encodes one recorder batch as records: gzip'd JSON, split into frames when
+ * it does not fit one record. Each element of the result is one record, to be
+ * appended in order (one record per append when framed, since each is ~1 MiB).
+ */
+export async function encodeEvents(options: {
+  writerId: string;
+  batch: number;
+  events: RrwebEvent[];
+  maxBody?: number;
+}): Promise<RecordInput[]> {
+  const { writerId, batch, events } = options;
+  const maxBody = options.maxBody ?? MAX_RECORD_BODY;
+  const body = await gzip(utf8.encode(JSON.stringify(events)));
+  const timestamp = events.reduce((min, e) => Math.min(min, e.timestamp), Infinity);
+  const stats = statsOf(events);
+  const base: Header[] = [["kind", "events"], ["w", writerId], ["b", String(batch)]];
+  const parts = Math.max(1, Math.ceil(body.length / maxBody));
+  return Array.from({ length: parts }, (_, i) => {
+    const headers: Header[] = [...base];
+    if (i === 0) headers.push(["stats", JSON.stringify(stats)]);
+    if (parts > 1) headers.push(["frame", `${i}/${parts}`]);
+    return { body: body.subarray(i * maxBody, (i + 1) * maxBody), headers, timestamp };
+  });
+}
+
+interface PartialFrame {
+  batch: number;
+  parts: Uint8Array[];
+  total: number;
+  stats: BatchStats;
+  firstSeq: number;
+}
+
+/**
+ * Turns stored records back into session items: reassembles frames, drops
+ * duplicate batches and truncated frames. Feed records in stream order.
+ *
+ * @example
+ * const reader = new SessionDecoder();
+ * for (const record of records) for (const item of await reader.push(record)) console.log(item.kind);
+ */
+export class SessionDecoder {
+  #seen = new Set<string>();
+  #frames = new Map<string, PartialFrame>();
+  /** Batches dropped because they were seen before. */
+  duplicates = 0;
+  /** Frames dropped because they were never completed. */
+  truncated = 0;
+
+  /** Decodes one record; returns zero or one item. */
+  async push(record: StoredRecord): Promise<SessionItem[]> {
+    const headers = new Map(record.headers);
+    const kind = headers.get("kind") as RecordKind | undefined;
+    const seqNum = record.seqNum;
+    if (kind === "meta") return [{ kind, seqNum, meta: JSON.parse(text.decode(record.body)) }];
+    if (kind === "stop") return [{ kind, seqNum, stop: JSON.parse(text.decode(record.body)) }];
+    if (kind === "heartbeat") return [{ kind, seqNum, timestamp: record.timestamp }];
+    if (kind !== "events") return [];
+    const writerId = headers.get("w") ?? "";
+    const batch = Number(headers.get("b"));
+    const [index, count] = (headers.get("frame") ?? "0/1").split("/").map(Number);
+    let frame = this.#frames.get(writerId);
+    if (index === 0) {
+      if (frame) this.truncated++; // a new frame interrupts an unfinished one
+      frame = { batch, parts: [], total: count, stats: JSON.parse(headers.get("stats") ?? "{}"), firstSeq: seqNum };
+      this.#frames.set(writerId, frame);
+    } else if (!frame || frame.batch !== batch || frame.parts.length !== index) {
+      if (frame) this.#frames.delete(writerId);
+      this.truncated++;
+      return [];
+    }
+    frame.parts.push(record.body);
+    if (frame.parts.length < frame.total) return [];
+    this.#frames.delete(writerId);
+    const key = `${writerId}:${batch}`;
+    if (this.#seen.has(key)) {
+      this.duplicates++;
+      return [];
+    }
+    this.#seen.add(key);
+    const json = await gunzip(concatBytes(frame.parts), 256 * 1024 * 1024);
+    const events = JSON.parse(text.decode(json)) as RrwebEvent[];
+    return [{ kind, seqNum: frame.firstSeq, writerId, batch, events, stats: frame.stats }];
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * rrweb events as the server sees them: just enough structure to validate a
+ * batch and count what the dashboard shows (clicks, pages, errors).
+ *
+ * @module
+ */
+
+/** An rrweb event (type 0–6) with its capture time. */
+export interface RrwebEvent {
+  type: number;
+  timestamp: number;
+  data?: unknown;
+  [key: string]: unknown;
+}
+
+/** rrweb's event types we look at. */
+export const EventType = { FullSnapshot: 2, Incremental: 3, Meta: 4, Custom: 5 } as const;
+/** rrweb's incremental sources we look at. */
+export const IncrementalSource = { MouseInteraction: 2, Input: 5 } as const;
+/** rrweb's mouse interaction type for a click. */
+export const CLICK = 2;
+
+/** Counts carried in each events record's `stats` header. */
+export interface BatchStats {
+  /** events */
+  n: number;
+  /** clicks */
+  c: number;
+  /** page views (rrweb Meta events) */
+  p: number;
+  /** errors captured by the recorder */
+  e: number;
+  /** the user id, when the batch identifies the user */
+  u?: string;
+  /** first and last event time */
+  t0: number;
+  t1: number;
+}
+
+/** A custom event's tag, e.g. `replaya.error`. */
+export function customTag(event: RrwebEvent): string | undefined {
+  if (event.type !== EventType.Custom) return undefined;
+  const tag = (event.data as { tag?: unknown } | undefined)?.tag;
+  return typeof tag === "string" ? tag : undefined;
+}
+
+/** Whether the event is a click. */
+export function isClick(event: RrwebEvent): boolean {
+  const data = event.data as { source?: number; type?: number } | undefined;
+  return event.type === EventType.Incremental && data?.source === IncrementalSource.MouseInteraction &&
+    data.type === CLICK;
+}
+
+/** Counts clicks, pages, errors and the identified user of a batch. */
+export function statsOf(events: RrwebEvent[]): BatchStats {
+  const stats: BatchStats = { n: events.length, c: 0, p: 0, e: 0, t0: Infinity, t1: 0 };
+  for (const event of events) {
+    stats.t0 = Math.min(stats.t0, event.timestamp);
+    stats.t1 = Math.max(stats.t1, event.timestamp);
+    if (isClick(event)) stats.c++;
+    else if (event.type === EventType.Meta) stats.p++;
+    const tag = customTag(event);
+    if (tag === "replaya.error") stats.e++;
+    if (tag === "replaya.identify") {
+      const userId = (event.data as { payload?: { userId?: unknown } }).payload?.userId;
+      if (typeof userId === "string") stats.u = userId.slice(0, 200);
+    }
+  }
+  if (events.length === 0) stats.t0 = 0;
+  return stats;
+}
+
+/** Why a batch of events was refused. */
+export class EventValidationError extends Error {
+  override name = "EventValidationError";
+  constructor(message: string, readonly code: "invalid_events" | "too_many_events" = "invalid_events") {
+    super(message);
+  }
+}
+
+/**
+ * Checks a decoded batch: an array of objects, each with a numeric type 0–6
+ * and a finite, positive millisecond timestamp.
+ */
+export function validateEvents(value: unknown, maxEvents: number): RrwebEvent[] {
+  if (!Array.isArray(value)) throw new EventValidationError("events must be an array");
+  if (value.length > maxEvents) {
+    throw new EventValidationError(`too many events in one batch (${value.length} > ${maxEvents})`, "too_many_events");
+  }
+  value.forEach((event, i) => {
+    if (typeof event !== "object" || event === null || Array.isArray(event)) {
+      throw new EventValidationError(`events[${i}] is not an object`);
+    }
+    const { type, timestamp } = event as Record<string, unknown>;
+    if (typeof type !== "number" || !Number.isInteger(type) || type < 0 || type > 6) {
+      throw new EventValidationError(`events[${i}].type must be an rrweb event type (0–6)`);
+    }
+    if (typeof timestamp !== "number" || !Number.isFinite(timestamp) || timestamp <= 0) {
+      throw new EventValidationError(`events[${i}].timestamp must be a positive number of milliseconds`);
+    }
+  });
+  return value as RrwebEvent[];
+}

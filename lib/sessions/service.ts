@@ -1,0 +1,277 @@
+/**
+ * The session model on top of the stream store: create, append, heartbeat,
+ * stop, read and follow. The fencing token is the lifecycle: `active` while
+ * recording, `stopped` after, so a late writer can never reopen a session.
+ *
+ * @module
+ */
+
+import {
+  FencingMismatchError,
+  NotFoundError,
+  SeqMismatchError,
+  type StoredRecord,
+  type StreamStore,
+} from "../store/mod.ts";
+import {
+  encodeEvents,
+  heartbeatRecord,
+  metaRecord,
+  SessionDecoder,
+  type SessionItem,
+  type SessionMeta,
+  type StopInfo,
+  stopRecord,
+} from "./codec.ts";
+import type { RrwebEvent } from "./events.ts";
+import { INDEX_STREAM, newSessionId, streamOf } from "./ids.ts";
+
+/** The fencing token of a recording session. */
+export const ACTIVE = "active";
+/** The fencing token of an ended session. */
+export const STOPPED = "stopped";
+
+/** The session has ended; writes get 409 and the recorder starts a new one. */
+export class SessionStoppedError extends Error {
+  override name = "SessionStoppedError";
+}
+
+/** No such session. */
+export class SessionNotFoundError extends Error {
+  override name = "SessionNotFoundError";
+}
+
+/** One record per new session in the index stream, for the live list. */
+export interface IndexEntry {
+  id: string;
+  createdAt: number;
+  url: string;
+  source?: string;
+  userId?: string;
+}
+
+/** Options for {@link Sessions}. */
+export interface SessionsOptions {
+  store: StreamStore;
+  /** A session with no events or heartbeats for this long is stopped (default 45 s). */
+  leaseMs?: number;
+  now?: () => number;
+}
+
+/** Client clocks further off than this are corrected to the server's. */
+const MAX_CLOCK_SKEW_MS = 2_000;
+
+/**
+ * Sessions over a stream store.
+ *
+ * @example
+ * const sessions = new Sessions({ store });
+ * const meta = await sessions.create({ url: "https://example.com/" });
+ * await sessions.appendEvents(meta.id, { writerId: "w1", batch: 0, events, sentAt: Date.now() });
+ */
+export class Sessions {
+  readonly store: StreamStore;
+  readonly leaseMs: number;
+  #now: () => number;
+  /** Last write this process made per session; the stream tail is the truth. */
+  #lastActivity = new Map<string, number>();
+  #watchers = new Map<string, number>();
+
+  constructor(options: SessionsOptions) {
+    this.store = options.store;
+    this.leaseMs = options.leaseMs ?? 45_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Starts a session: its stream, the `active` fence and metadata, and an index entry. */
+  async create(fields: Omit<SessionMeta, "id" | "createdAt">): Promise<SessionMeta> {
+    const createdAt = this.#now();
+    const meta: SessionMeta = { ...fields, id: newSessionId(createdAt), createdAt };
+    const stream = streamOf(meta.id);
+    await this.store.createStream(stream);
+    await this.store.append(stream, [{ fence: ACTIVE, timestamp: createdAt }, metaRecord(meta)], { matchSeqNum: 0 });
+    this.#touch(meta.id, createdAt);
+    const entry: IndexEntry = { id: meta.id, createdAt, url: meta.url, source: meta.source, userId: meta.userId };
+    await this.store.append(INDEX_STREAM, [{
+      body: new TextEncoder().encode(JSON.stringify(entry)),
+      timestamp: createdAt,
+    }]);
+    return meta;
+  }
+
+  /**
+   * Appends one recorder batch, fenced on `active`. Client clocks more than
+   * 2 s off are corrected using `sentAt`. Throws {@link SessionStoppedError}
+   * when the session has ended or its lease lapsed.
+   */
+  async appendEvents(
+    id: string,
+    batch: { writerId: string; batch: number; events: RrwebEvent[]; sentAt?: number },
+  ): Promise<void> {
+    const now = this.#now();
+    await this.#checkLease(id, now);
+    if (batch.events.length === 0) return this.heartbeat(id);
+    const skew = batch.sentAt ? now - batch.sentAt : 0;
+    const events = Math.abs(skew) > MAX_CLOCK_SKEW_MS
+      ? batch.events.map((e) => ({ ...e, timestamp: e.timestamp + skew }))
+      : batch.events;
+    const records = await encodeEvents({ writerId: batch.writerId, batch: batch.batch, events });
+    // A framed batch is one record per append (each is ~1 MiB); readers reassemble it.
+    for (const record of records) await this.#appendFenced(id, [record]);
+    this.#touch(id, now);
+  }
+
+  /** Keeps the lease without events. */
+  async heartbeat(id: string): Promise<void> {
+    const now = this.#now();
+    await this.#appendFenced(id, [heartbeatRecord(now)]);
+    this.#touch(id, now);
+  }
+
+  /**
+   * Ends a session: the `stopped` fence and the stop record in one append.
+   * Returns false when it had already ended.
+   */
+  async stop(id: string, reason: StopInfo["reason"] = "stop"): Promise<boolean> {
+    const stoppedAt = this.#now();
+    this.#lastActivity.delete(id);
+    try {
+      await this.store.append(streamOf(id), [
+        { fence: STOPPED, timestamp: stoppedAt },
+        stopRecord({ stoppedAt, reason }),
+      ], {
+        fencingToken: ACTIVE,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof FencingMismatchError) return false;
+      if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
+      throw error;
+    }
+  }
+
+  /**
+   * Whether a session is still recording. A session whose lease has lapsed is
+   * stopped here, so readers see the truth without a background job.
+   */
+  async isLive(id: string): Promise<boolean> {
+    const stream = streamOf(id);
+    const tail = await this.#tail(id);
+    const { records } = await this.store.read(stream, { from: { tailOffset: 1 } });
+    if (records.some((r) => r.headers.some(([k, v]) => k === "kind" && v === "stop"))) return false;
+    const last = Math.max(tail.timestamp, this.#lastActivity.get(id) ?? 0);
+    if (this.#now() - last <= this.leaseMs) return true;
+    await this.stop(id, "lease_expired");
+    return false;
+  }
+
+  /**
+   * Reads a session back in order: reassembled, deduplicated. With `follow`,
+   * keeps yielding live items until the stop record or the signal.
+   */
+  async *read(
+    id: string,
+    options: { follow?: boolean; from?: number; signal?: AbortSignal; onCaughtUp?: () => void } = {},
+  ): AsyncIterable<SessionItem> {
+    const stream = streamOf(id);
+    const decoder = new SessionDecoder();
+    const records = options.follow
+      ? this.store.follow(stream, { from: options.from, signal: options.signal, onCaughtUp: options.onCaughtUp })
+      : this.#readAll(stream, options.from ?? 0);
+    try {
+      for await (const record of records) {
+        for (const item of await decoder.push(record)) {
+          yield item;
+          if (item.kind === "stop") return;
+        }
+      }
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
+      throw error;
+    }
+  }
+
+  /** Counts live viewers, so ingest can tell the recorder to flush fast. */
+  watch(id: string): () => void {
+    this.#watchers.set(id, (this.#watchers.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#watchers.get(id) ?? 1) - 1;
+      if (left > 0) this.#watchers.set(id, left);
+      else this.#watchers.delete(id);
+    };
+  }
+
+  /** Whether someone is watching this session live. */
+  isWatched(id: string): boolean {
+    return this.#watchers.has(id);
+  }
+
+  /** Sessions this process wrote to within their lease. */
+  get activeCount(): number {
+    const since = this.#now() - this.leaseMs;
+    let n = 0;
+    for (const at of this.#lastActivity.values()) if (at >= since) n++;
+    return n;
+  }
+
+  /** Live viewers across all sessions. */
+  get viewerCount(): number {
+    let n = 0;
+    for (const count of this.#watchers.values()) n += count;
+    return n;
+  }
+
+  async *#readAll(stream: string, from: number): AsyncIterable<StoredRecord> {
+    let next = from;
+    while (true) {
+      const { records, next: after, tail } = await this.store.read(stream, { from: { seqNum: next } });
+      yield* records;
+      if (after === next || (tail && after >= tail.seqNum)) return;
+      next = after;
+    }
+  }
+
+  async #appendFenced(id: string, records: Parameters<StreamStore["append"]>[1]): Promise<void> {
+    try {
+      await this.store.append(streamOf(id), records, { fencingToken: ACTIVE });
+    } catch (error) {
+      if (error instanceof FencingMismatchError || error instanceof SeqMismatchError) {
+        this.#lastActivity.delete(id);
+        throw new SessionStoppedError(id);
+      }
+      throw error;
+    }
+  }
+
+  /** Stops a session whose lease lapsed, then refuses the write. */
+  async #checkLease(id: string, now: number): Promise<void> {
+    const cached = this.#lastActivity.get(id);
+    if (cached !== undefined && now - cached <= this.leaseMs) return;
+    // Unknown here, or looks lapsed: the tail (another process may have written) decides.
+    const tail = await this.#tail(id);
+    const last = Math.max(tail.timestamp, cached ?? 0);
+    if (now - last <= this.leaseMs) return void this.#touch(id, last);
+    await this.stop(id, "lease_expired");
+    throw new SessionStoppedError(id);
+  }
+
+  async #tail(id: string) {
+    try {
+      return await this.store.checkTail(streamOf(id));
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
+      throw error;
+    }
+  }
+
+  #touch(id: string, at: number): void {
+    this.#lastActivity.delete(id); // re-insert: Map order is least-recently-used first
+    this.#lastActivity.set(id, at);
+    if (this.#lastActivity.size > 100_000) {
+      this.#lastActivity.delete(this.#lastActivity.keys().next().value!);
+    }
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The public ingest API the recorder talks to:
+ *
+ * - `POST /api/sessions` starts (or resumes) a session; returns its id and a signed append token
+ * - `POST /api/sessions/:id/events` appends one recorder batch (JSON or gzip); empty = heartbeat
+ * - `POST /api/sessions/:id/stop` ends the session with the `stopped` fence
+ *
+ * Keys are public and write-only; tokens are bound to one session. Every
+ * check runs before the first append, so a rejected request writes nothing.
+ *
+ * @module
+ */
+
+import { type Context, Hono } from "hono";
+import { cors } from "hono/cors";
+import type { IngestConfig } from "../../lib/config.ts";
+import type { AppendTokens } from "../../lib/auth/append_tokens.ts";
+import { jsonError } from "../../lib/http/errors.ts";
+import { BodyError, readJsonBody } from "../../lib/http/body.ts";
+import { RateLimiter } from "../../lib/http/rate_limit.ts";
+import { clientAddress } from "../../lib/http/client.ts";
+import { EventValidationError, validateEvents } from "../../lib/sessions/events.ts";
+import { isSessionId } from "../../lib/sessions/ids.ts";
+import { parseMeta, type SessionMetaFields } from "../../lib/sessions/meta_input.ts";
+import { SessionNotFoundError, type Sessions, SessionStoppedError } from "../../lib/sessions/service.ts";
+import { StoreError } from "../../lib/store/mod.ts";
+import type { Metrics } from "../../lib/metrics.ts";
+
+/** What the ingest routes need. */
+export interface IngestDeps {
+  sessions: Sessions;
+  tokens: AppendTokens;
+  /** key → project name */
+  projectKeys: Map<string, string>;
+  config: IngestConfig;
+  metrics?: Metrics;
+}
+
+/** A resume may present a token that expired up to this long ago. */
+const RESUME_GRACE_MS = 7 * 86_400_000;
+const WRITER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The ingest routes, mounted at `/api/sessions`. */
+export function ingestRoutes(deps: IngestDeps): Hono {
+  const { sessions, tokens, config } = deps;
+  const perClient = new RateLimiter({
+    ratePerSec: config.clientRatePerMinute / 60,
+    burst: Math.max(10, config.clientRatePerMinute / 6),
+  });
+  const perSession = new RateLimiter({
+    ratePerSec: config.sessionRatePerSecond,
+    burst: config.sessionRatePerSecond * 2,
+  });
+  const limits = { maxBytes: config.maxBodyBytes, maxInflatedBytes: config.maxInflatedBytes };
+  const app = new Hono();
+
+  const allowed = (origin: string) => config.allowedOrigins.length === 0 || config.allowedOrigins.includes(origin);
+  app.use(
+    "*",
+    cors({
+      origin: (origin) => (origin && allowed(origin) ? origin : null),
+      allowMethods: ["POST", "OPTIONS"],
+      allowHeaders: ["Content-Type", "Content-Encoding", "Authorization"],
+      maxAge: 7200,
+    }),
+  );
+  app.use("*", async (c, next) => {
+    const origin = c.req.header("origin");
+    if (origin && !allowed(origin)) {
+      return jsonError(c, 403, "origin_not_allowed", `origin ${origin} may not send recordings`);
+    }
+    const decision = perClient.take(clientAddress(c, config.trustProxy));
+    if (!decision.ok) return rateLimited(c, decision.retryAfterSecs);
+    await next();
+  });
+
+  app.post("/", async (c) => {
+    const body = await readJsonBody(c.req.raw, limits);
+    const input = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+    const key = typeof input.projectKey === "string" ? input.projectKey : "";
+    if (!key) return jsonError(c, 401, "missing_project_key", "projectKey is required");
+    const project = deps.projectKeys.get(key);
+    if (!project) return jsonError(c, 401, "invalid_project_key", "unknown project key");
+    const resume = input.resume as { sessionId?: unknown; token?: unknown } | undefined;
+    if (resume !== undefined) {
+      if (!isSessionId(resume?.sessionId)) {
+        return jsonError(c, 400, "invalid_session_id", "resume.sessionId is invalid");
+      }
+      const check = await tokens.check(String(resume.token ?? ""), resume.sessionId, RESUME_GRACE_MS);
+      if (!check.ok) return jsonError(c, 401, `token_${check.problem}`, "resume token is not valid for this session");
+      if (!(await sessions.isLive(resume.sessionId))) {
+        return jsonError(c, 409, "session_stopped", "that session has ended; start a new one");
+      }
+      await sessions.heartbeat(resume.sessionId);
+      const token = await tokens.issue(resume.sessionId);
+      return c.json({
+        sessionId: resume.sessionId,
+        token,
+        resumed: true,
+        watched: sessions.isWatched(resume.sessionId),
+      });
+    }
+    let fields: SessionMetaFields;
+    try {
+      fields = parseMeta(input.meta);
+    } catch (error) {
+      return jsonError(c, 422, "invalid_meta", (error as Error).message);
+    }
+    const meta = await sessions.create({ ...fields, project });
+    deps.metrics?.sessionsStarted.inc();
+    return c.json({ sessionId: meta.id, token: await tokens.issue(meta.id), resumed: false, watched: false }, 201);
+  });
+
+  app.post("/:id/events", async (c) => {
+    const auth = await authorize(c);
+    if (auth instanceof Response) return auth;
+    const { id, expiresAt } = auth;
+    const body = await readJsonBody(c.req.raw, limits) as Record<string, unknown> | null;
+    const { writerId, seq, sentAt } = body ?? {};
+    if (typeof writerId !== "string" || !WRITER_ID.test(writerId)) {
+      return jsonError(c, 422, "invalid_batch", "writerId must be 1–64 letters, digits, - or _");
+    }
+    if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0) {
+      return jsonError(c, 422, "invalid_batch", "seq must be a non-negative integer");
+    }
+    const events = validateEvents(body?.events, config.maxEventsPerBatch);
+    await sessions.appendEvents(id, {
+      writerId,
+      batch: seq,
+      events,
+      sentAt: typeof sentAt === "number" && Number.isFinite(sentAt) ? sentAt : undefined,
+    });
+    deps.metrics?.recordBatch(events.length, Number(c.req.header("content-length") ?? 0));
+    const refreshed = tokens.needsRefresh(expiresAt) ? await tokens.issue(id) : undefined;
+    return c.json({ ok: true, watched: sessions.isWatched(id), ...(refreshed ? { token: refreshed } : {}) });
+  });
+
+  app.post("/:id/stop", async (c) => {
+    const auth = await authorize(c);
+    if (auth instanceof Response) return auth;
+    const stopped = await sessions.stop(auth.id, "stop");
+    return c.json({ ok: true, stopped });
+  });
+
+  /** Session id, token and per-session rate limit, in that order. */
+  async function authorize(c: Context): Promise<{ id: string; expiresAt: number } | Response> {
+    const id = c.req.param("id");
+    if (!isSessionId(id)) return jsonError(c, 400, "invalid_session_id", "not a session id");
+    const header = c.req.header("authorization");
+    const token = header?.startsWith("Bearer ") ? header.slice(7).trim() : c.req.query("token");
+    const check = await tokens.check(token, id);
+    if (!check.ok) {
+      const status = check.problem === "wrong_session" ? 403 : 401;
+      return jsonError(c, status, `token_${check.problem}`, tokenMessage[check.problem]);
+    }
+    const decision = perSession.take(id);
+    if (!decision.ok) return rateLimited(c, decision.retryAfterSecs);
+    return { id, expiresAt: check.expiresAt };
+  }
+
+  app.onError((error, c) => ingestError(c, error));
+  return app;
+}
+
+const tokenMessage = {
+  missing: "an append token is required (Authorization: Bearer …)",
+  malformed: "the append token is malformed",
+  forged: "the append token's signature is not valid",
+  expired: "the append token has expired; resume the session for a new one",
+  wrong_session: "the append token belongs to another session",
+};
+
+function rateLimited(c: Context, retryAfterSecs: number): Response {
+  c.header("Retry-After", String(retryAfterSecs));
+  return jsonError(c, 429, "rate_limited", "too many requests; retry later");
+}
+
+/** Maps errors thrown by the handlers to JSON errors with the right status. */
+export function ingestError(c: Context, error: Error): Response {
+  if (error instanceof BodyError) return jsonError(c, error.status, error.code, error.message);
+  if (error instanceof EventValidationError) {
+    return jsonError(c, error.code === "too_many_events" ? 413 : 422, error.code, error.message);
+  }
+  if (error instanceof SessionStoppedError) return jsonError(c, 409, "session_stopped", "this session has ended");
+  if (error instanceof SessionNotFoundError) return jsonError(c, 404, "session_not_found", "no such session");
+  if (error instanceof StoreError && (error.code === "unavailable" || error.code === "timeout")) {
+    c.header("Retry-After", "2");
+    return jsonError(c, 503, "store_unavailable", "the session store is unavailable; retry shortly");
+  }
+  console.error("ingest error", error);
+  return jsonError(c, 500, "internal", "internal error");
+}

@@ -1,0 +1,79 @@
+/**
+ * A tiny ingest client for API tests: what a recorder sends, without a browser.
+ *
+ * @module
+ */
+
+import { gzip } from "../../lib/sessions/gzip.ts";
+import { TEST_KEY } from "./server.ts";
+
+/** A started session. */
+export interface StartedSession {
+  sessionId: string;
+  token: string;
+}
+
+/** A minimal valid session start body. */
+export function startBody(extra: Record<string, unknown> = {}) {
+  return {
+    projectKey: TEST_KEY,
+    meta: { url: "https://shop.example/cart", userAgent: "test", viewport: { width: 800, height: 600 } },
+    ...extra,
+  };
+}
+
+/** POST JSON with optional headers. */
+export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" || body instanceof Uint8Array ? body as BodyInit : JSON.stringify(body),
+  });
+}
+
+/** Starts a session and returns its id and token. */
+export async function startSession(base: string, extra: Record<string, unknown> = {}): Promise<StartedSession> {
+  const res = await post(`${base}/api/sessions`, startBody(extra));
+  if (res.status !== 201) throw new Error(`start failed: ${res.status} ${await res.text()}`);
+  return await res.json();
+}
+
+/** rrweb-like events with timestamps. */
+export function fakeEvents(n: number, t0 = Date.now(), tag = "e"): Array<Record<string, unknown>> {
+  return Array.from({ length: n }, (_, i) => ({
+    type: 3,
+    timestamp: t0 + i,
+    data: { source: 2, type: 2, id: i, x: i, y: i, tag: `${tag}${i}` },
+  }));
+}
+
+/** Sends one batch, JSON or gzip. */
+export async function sendBatch(
+  base: string,
+  session: StartedSession,
+  batch: { writerId?: string; seq: number; events: unknown[]; gzip?: boolean; sentAt?: number },
+): Promise<Response> {
+  const body = JSON.stringify({
+    writerId: batch.writerId ?? "w1",
+    seq: batch.seq,
+    sentAt: batch.sentAt ?? Date.now(),
+    events: batch.events,
+  });
+  const headers: Record<string, string> = { authorization: `Bearer ${session.token}` };
+  if (batch.gzip) headers["content-encoding"] = "gzip";
+  const payload = batch.gzip ? await gzip(new TextEncoder().encode(body)) : body;
+  return post(`${base}/api/sessions/${session.sessionId}/events`, payload, headers);
+}
+
+/** Reads a session back through the API as parsed NDJSON lines. */
+export async function readSession(base: string, id: string): Promise<Array<Record<string, unknown>>> {
+  const res = await fetch(`${base}/api/sessions/${id}/events`);
+  if (!res.ok) throw new Error(`read failed: ${res.status} ${await res.text()}`);
+  return (await res.text()).split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+/** All rrweb events of a session, in order. */
+export async function readEvents(base: string, id: string): Promise<Array<Record<string, unknown>>> {
+  const items = await readSession(base, id);
+  return items.filter((i) => i.kind === "events").flatMap((i) => i.events as Array<Record<string, unknown>>);
+}
