@@ -1,0 +1,188 @@
+/// <reference lib="deno.ns" />
+/**
+ * Builds recorder/dist with `deno bundle`:
+ * - replaya.iife.js: minified script-tag build (installs window.replaya)
+ * - index.js + index.d.ts: ESM build and its bundled type declarations
+ * - snippet.js + snippet.d.ts: the loader-snippet helper
+ * - package.json + README.md for npm
+ * Prints the IIFE size and fails if it exceeds the gzip budget.
+ *
+ * Run from the repository root: `deno run -A recorder/build.ts`
+ * @module
+ */
+
+/** Upper bound for the gzipped IIFE, rrweb included. */
+const GZIP_BUDGET_BYTES = 45 * 1024;
+
+const root = new URL("./", import.meta.url);
+const rootPath = decodeURIComponent(root.pathname);
+const dist = new URL("dist/", root);
+const distPath = decodeURIComponent(dist.pathname);
+
+const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+
+async function bundle(args: string[]): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--config", "deno.json", "--platform", "browser", ...args],
+    cwd: rootPath,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const text = new TextDecoder();
+    console.error(text.decode(out.stdout), text.decode(out.stderr));
+    throw new Error(`deno bundle ${args.join(" ")} failed`);
+  }
+}
+
+async function gzipSize(bytes: Uint8Array<ArrayBuffer>): Promise<number> {
+  const stream = new Blob([bytes]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  );
+  return (await new Response(stream).arrayBuffer()).byteLength;
+}
+
+function kb(n: number): string {
+  return `${(n / 1024).toFixed(1)} KiB (${n} B)`;
+}
+
+/**
+ * The generated .d.ts must be self-contained and describe exactly what the
+ * sources export: type-check that both sides are mutually assignable.
+ */
+async function checkDeclarations(): Promise<void> {
+  for (const name of ["index.d.ts", "snippet.d.ts"]) {
+    const dts = await Deno.readTextFile(new URL(name, dist));
+    if (/^\s*import\b/m.test(dts)) throw new Error(`dist/${name} has imports`);
+  }
+  const probe = `${tmp}/dts_check.ts`;
+  const same = "type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;";
+  await Deno.writeTextFile(
+    probe,
+    [
+      `import type * as D from "${new URL("index.d.ts", dist).href}";`,
+      `import type * as S from "${new URL("src/mod.ts", root).href}";`,
+      `import type * as DS from "${new URL("snippet.d.ts", dist).href}";`,
+      `import type * as SS from "${new URL("src/snippet.ts", root).href}";`,
+      same,
+      "export const ok: [",
+      "  Same<typeof D, typeof S>, Same<D.InitOptions, S.InitOptions>,",
+      "  Same<D.ReplayaApi, S.ReplayaApi>, Same<D.Properties, S.Properties>,",
+      "  Same<D.ConsoleLevel, S.ConsoleLevel>, Same<typeof DS, typeof SS>,",
+      "  Same<DS.SnippetOptions, SS.SnippetOptions>,",
+      "] = [true, true, true, true, true, true, true];",
+      "",
+    ].join("\n"),
+  );
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["check", "--config", "deno.json", probe],
+    cwd: rootPath,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    console.error(new TextDecoder().decode(out.stderr));
+    throw new Error("dist declarations do not match the sources");
+  }
+}
+
+// The recorder reports its version; it must match the package's.
+const versionSource = await Deno.readTextFile(new URL("src/version.ts", root));
+if (!versionSource.includes(`"${config.version}"`)) {
+  throw new Error(
+    `src/version.ts does not match deno.json version ${config.version}`,
+  );
+}
+
+await Deno.remove(dist, { recursive: true }).catch(() => {});
+await Deno.mkdir(dist, { recursive: true });
+const tmp = await Deno.makeTempDir({ prefix: "replaya-build-" });
+
+try {
+  await bundle([
+    "--format",
+    "iife",
+    "--minify",
+    "-o",
+    `${distPath}replaya.iife.js`,
+    "src/iife.ts",
+  ]);
+  // Unminified copy only to report what minification saves.
+  await bundle([
+    "--format",
+    "iife",
+    "-o",
+    `${tmp}/replaya.iife.js`,
+    "src/iife.ts",
+  ]);
+  await bundle([
+    "--format",
+    "esm",
+    "--declaration",
+    "-o",
+    `${distPath}index.js`,
+    "src/mod.ts",
+  ]);
+  await bundle([
+    "--format",
+    "esm",
+    "--declaration",
+    "-o",
+    `${distPath}snippet.js`,
+    "src/snippet.ts",
+  ]);
+
+  await checkDeclarations();
+
+  const pkg = {
+    name: config.name,
+    version: config.version,
+    description: "RePlaya browser recorder: rrweb session recording for a self-hosted RePlaya server",
+    license: config.license,
+    type: "module",
+    sideEffects: ["./replaya.iife.js"],
+    main: "./index.js",
+    module: "./index.js",
+    types: "./index.d.ts",
+    unpkg: "./replaya.iife.js",
+    jsdelivr: "./replaya.iife.js",
+    exports: {
+      ".": { types: "./index.d.ts", default: "./index.js" },
+      "./snippet": { types: "./snippet.d.ts", default: "./snippet.js" },
+      "./replaya.iife.js": "./replaya.iife.js",
+      "./package.json": "./package.json",
+    },
+    files: [
+      "index.js",
+      "index.d.ts",
+      "snippet.js",
+      "snippet.d.ts",
+      "replaya.iife.js",
+      "README.md",
+    ],
+    keywords: ["session-replay", "rrweb", "replaya", "recorder"],
+  };
+  await Deno.writeTextFile(
+    new URL("package.json", dist),
+    JSON.stringify(pkg, null, 2) + "\n",
+  );
+  await Deno.copyFile(new URL("README.md", root), new URL("README.md", dist));
+
+  const min = await Deno.readFile(new URL("replaya.iife.js", dist));
+  const raw = await Deno.stat(`${tmp}/replaya.iife.js`);
+  const gz = await gzipSize(min);
+  console.log(
+    `replaya.iife.js  raw ${kb(raw.size)}  min ${kb(min.byteLength)}  gzip ${kb(gz)}`,
+  );
+  if (gz > GZIP_BUDGET_BYTES) {
+    throw new Error(
+      `IIFE is ${gz} B gzipped, over the ${GZIP_BUDGET_BYTES} B budget`,
+    );
+  }
+  for await (const entry of Deno.readDir(dist)) {
+    const { size } = await Deno.stat(new URL(entry.name, dist));
+    console.log(`  dist/${entry.name}  ${size} B`);
+  }
+} finally {
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+}

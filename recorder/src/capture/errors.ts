@@ -1,0 +1,59 @@
+/**
+ * Uncaught errors and unhandled promise rejections, recorded as
+ * `replaya.error` payloads (message, stack, source URL).
+ * @module
+ */
+import { stripUrl, stripUrlsInText, type UrlPolicy } from "../url.ts";
+import { describeError, truncate } from "./format.ts";
+
+/** Event target the error listeners attach to (the window). */
+export interface ErrorTarget {
+  addEventListener(type: string, listener: (event: Event) => void): void;
+  removeEventListener(type: string, listener: (event: Event) => void): void;
+}
+
+const MAX_MESSAGE = 1000;
+const MAX_STACK = 5000;
+
+/** Listens for `error` and `unhandledrejection`; returns the uninstaller. */
+export function installErrorCapture(
+  target: ErrorTarget,
+  record: (payload: Record<string, unknown>) => void,
+  policy: UrlPolicy,
+): () => void {
+  const clean = (text: string, max: number) => truncate(stripUrlsInText(text, policy), max);
+  const onError = (event: Event) => {
+    try {
+      const e = event as ErrorEvent;
+      const described = describeError(e.error ?? e.message);
+      record({
+        kind: "error",
+        message: clean(e.message || described.message, MAX_MESSAGE),
+        stack: described.stack ? clean(described.stack, MAX_STACK) : undefined,
+        source: e.filename ? stripUrl(e.filename, policy) : undefined,
+        line: e.lineno || undefined,
+        column: e.colno || undefined,
+      });
+    } catch {
+      // Never let recording an error raise another one.
+    }
+  };
+  const onRejection = (event: Event) => {
+    try {
+      const described = describeError((event as PromiseRejectionEvent).reason);
+      record({
+        kind: "unhandledrejection",
+        message: clean(described.message, MAX_MESSAGE),
+        stack: described.stack ? clean(described.stack, MAX_STACK) : undefined,
+      });
+    } catch {
+      // Same as above.
+    }
+  };
+  target.addEventListener("error", onError);
+  target.addEventListener("unhandledrejection", onRejection);
+  return () => {
+    target.removeEventListener("error", onError);
+    target.removeEventListener("unhandledrejection", onRejection);
+  };
+}

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { snippet } from "../../recorder/src/snippet.ts";
+
+Deno.test("snippet renders the one-line async loader", () => {
+  assert.equal(
+    snippet({ endpoint: "https://replay.example.com", projectKey: "pk_..." }),
+    '<script>window.replaya=window.replaya||function(){(replaya.q=replaya.q||[]).push(arguments)};replaya("init",{endpoint:"https://replay.example.com",projectKey:"pk_..."});</script><script async src="https://replay.example.com/recorder.js"></script>',
+  );
+});
+
+Deno.test("snippet trims the endpoint slash and honours scriptUrl", () => {
+  const html = snippet({
+    endpoint: "https://r.example.com/",
+    projectKey: "pk_1",
+    scriptUrl: "https://cdn.example.com/r.js?v=1&x=2",
+  });
+  assert.ok(html.includes('endpoint:"https://r.example.com"'));
+  assert.ok(
+    html.endsWith(
+      '<script async src="https://cdn.example.com/r.js?v=1&amp;x=2"></script>',
+    ),
+  );
+});
+
+Deno.test("snippet escapes values that could break out of the script", () => {
+  const html = snippet({
+    endpoint: "https://x",
+    projectKey: '</script><script>alert(1)</script>"',
+  });
+  assert.equal(
+    html.match(/<\/script>/g)?.length,
+    2,
+    "only the snippet's own closing tags",
+  );
+  // The stub's JS still evaluates to the original key.
+  const js = html.slice("<script>".length, html.indexOf("</script>"));
+  const calls: unknown[][] = [];
+  new Function(
+    "window",
+    "replaya",
+    js.replace(/^window\.replaya=.*?;replaya\(/, "replaya("),
+  )(
+    {},
+    (...a: unknown[]) => calls.push(a),
+  );
+  assert.deepEqual(calls, [["init", {
+    endpoint: "https://x",
+    projectKey: '</script><script>alert(1)</script>"',
+  }]]);
+});
+
+Deno.test("the snippet's stub queues calls for the real script", () => {
+  const html = snippet({ endpoint: "https://x", projectKey: "pk" });
+  const js = html.slice("<script>".length, html.indexOf("</script>"));
+  const win: Record<string, unknown> = {};
+  // Run the stub with `window` and the global `replaya` bound to one object.
+  new Function(
+    "window",
+    `with (window) { ${js} replaya("track", "early", {a: 1}); }`,
+  )(
+    new Proxy(win, {
+      has: () => true,
+      get: (t, k) => k === "window" ? t : t[k as string],
+      set: (t, k, v) => ((t[k as string] = v), true),
+    }),
+  );
+  const q = (win.replaya as { q: ArrayLike<unknown>[] }).q;
+  assert.deepEqual(Array.from(q, (a) => Array.from(a)), [
+    ["init", { endpoint: "https://x", projectKey: "pk" }],
+    ["track", "early", { a: 1 }],
+  ]);
+});
