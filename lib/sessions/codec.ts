@@ -21,6 +21,7 @@ import type { Header, RecordInput, StoredRecord } from "../store/mod.ts";
 import { concatBytes } from "../bytes.ts";
 import { gunzip, gzip } from "./gzip.ts";
 import { type BatchStats, type RrwebEvent, statsOf } from "./events.ts";
+import type { EndSummary } from "./summaries.ts";
 
 /** Record kinds, in the `kind` header. */
 export type RecordKind = "meta" | "events" | "heartbeat" | "stop";
@@ -46,7 +47,8 @@ export interface SessionMeta {
 /** Final metadata written with the `stopped` fence. */
 export interface StopInfo {
   stoppedAt: number;
-  reason: "stop" | "lease_expired" | "deleted";
+  reason: "stop" | "lease_expired";
+  summary?: EndSummary;
 }
 
 /** What a reader yields, in stream order. */

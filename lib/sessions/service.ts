@@ -24,7 +24,8 @@ import {
   stopRecord,
 } from "./codec.ts";
 import type { RrwebEvent } from "./events.ts";
-import { INDEX_STREAM, newSessionId, streamOf } from "./ids.ts";
+import { createdAtOf, INDEX_STREAM, newSessionId, streamOf } from "./ids.ts";
+import { addStats, appendSummary, type EndSummary, startSummary } from "./summaries.ts";
 
 /** The fencing token of a recording session. */
 export const ACTIVE = "active";
@@ -96,6 +97,7 @@ export class Sessions {
       body: new TextEncoder().encode(JSON.stringify(entry)),
       timestamp: createdAt,
     }]);
+    await appendSummary(this.store, createdAt, startSummary(meta));
     return meta;
   }
 
@@ -129,40 +131,75 @@ export class Sessions {
   }
 
   /**
-   * Ends a session: the `stopped` fence and the stop record in one append.
-   * Returns false when it had already ended.
+   * Ends a session: the `stopped` fence and the stop record (with the final
+   * counts) in one append, then the end summary for the list. Returns the
+   * summary, or undefined when the session had already ended.
    */
-  async stop(id: string, reason: StopInfo["reason"] = "stop"): Promise<boolean> {
+  async stop(id: string, reason: StopInfo["reason"] = "stop"): Promise<EndSummary | undefined> {
     const stoppedAt = this.#now();
     this.#lastActivity.delete(id);
+    const end: EndSummary = { k: "end", id, endedAt: stoppedAt, reason, ...await this.#count(id) };
     try {
       await this.store.append(streamOf(id), [
         { fence: STOPPED, timestamp: stoppedAt },
-        stopRecord({ stoppedAt, reason }),
-      ], {
-        fencingToken: ACTIVE,
-      });
-      return true;
+        stopRecord({ stoppedAt, reason, summary: end }),
+      ], { fencingToken: ACTIVE });
     } catch (error) {
-      if (error instanceof FencingMismatchError) return false;
+      if (error instanceof FencingMismatchError) return undefined;
       if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
       throw error;
     }
+    await appendSummary(this.store, createdAtOf(id), end);
+    return end;
+  }
+
+  /** Deletes a session's stream and hides it from the list. */
+  async delete(id: string): Promise<void> {
+    this.#lastActivity.delete(id);
+    await this.store.deleteStream(streamOf(id));
+    await appendSummary(this.store, createdAtOf(id), { k: "deleted", id });
+  }
+
+  /** Whether a session is still recording (see {@link Sessions.settle}). */
+  async isLive(id: string): Promise<boolean> {
+    return (await this.settle(id)).live;
   }
 
   /**
-   * Whether a session is still recording. A session whose lease has lapsed is
-   * stopped here, so readers see the truth without a background job.
+   * A session's status. A session whose lease has lapsed is stopped here, so
+   * readers see the truth without a background job; `end` is then its summary.
    */
-  async isLive(id: string): Promise<boolean> {
-    const stream = streamOf(id);
+  async settle(id: string): Promise<{ live: boolean; end?: EndSummary }> {
     const tail = await this.#tail(id);
-    const { records } = await this.store.read(stream, { from: { tailOffset: 1 } });
-    if (records.some((r) => r.headers.some(([k, v]) => k === "kind" && v === "stop"))) return false;
+    const { records } = await this.store.read(streamOf(id), { from: { tailOffset: 1 } });
+    const stop = records.find((r) => r.headers.some(([k, v]) => k === "kind" && v === "stop"));
+    if (stop) return { live: false, end: (JSON.parse(new TextDecoder().decode(stop.body)) as StopInfo).summary };
     const last = Math.max(tail.timestamp, this.#lastActivity.get(id) ?? 0);
-    if (this.#now() - last <= this.leaseMs) return true;
-    await this.stop(id, "lease_expired");
-    return false;
+    if (this.#now() - last <= this.leaseMs) return { live: true };
+    return { live: false, end: await this.stop(id, "lease_expired") };
+  }
+
+  /** Final counts of a session from its records' stats headers (bodies stay compressed). */
+  async #count(id: string): Promise<Omit<EndSummary, "k" | "id" | "endedAt" | "reason">> {
+    const counts = { events: 0, clicks: 0, pages: 0, errors: 0, lastEventAt: createdAtOf(id) } as Omit<
+      EndSummary,
+      "k" | "id" | "endedAt" | "reason"
+    >;
+    const seen = new Set<string>();
+    try {
+      for await (const record of this.#readAll(streamOf(id), 0)) {
+        const headers = new Map(record.headers);
+        const stats = headers.get("stats");
+        const key = `${headers.get("w")}:${headers.get("b")}`;
+        if (!stats || seen.has(key)) continue;
+        seen.add(key);
+        addStats(counts, JSON.parse(stats));
+      }
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
+      throw error;
+    }
+    return counts;
   }
 
   /**

@@ -138,8 +138,8 @@ export function ingestRoutes(deps: IngestDeps): Hono {
   app.post("/:id/stop", async (c) => {
     const auth = await authorize(c);
     if (auth instanceof Response) return auth;
-    const stopped = await sessions.stop(auth.id, "stop");
-    return c.json({ ok: true, stopped });
+    const end = await sessions.stop(auth.id, "stop");
+    return c.json({ ok: true, stopped: end !== undefined });
   });
 
   /** Session id, token and per-session rate limit, in that order. */
