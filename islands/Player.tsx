@@ -1,0 +1,229 @@
+/**
+ * Session replay island: streams a session over SSE, starts playing at the
+ * first full snapshot while the rest loads, follows live sessions, and shows
+ * the activity feed beside the replay. Rendered on the server in its loading
+ * state; everything touching the DOM runs in effects after hydration.
+ * @module
+ */
+import type { JSX } from "preact";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ReplayController, type ReplayState } from "./player/controller.ts";
+import { Feed } from "./player/Feed.tsx";
+import { formatClock } from "./player/format.ts";
+import { timelineMarkers } from "./player/markers.ts";
+import { emptyMessage, SPEEDS } from "./player/playback.ts";
+import { mountRrwebPlayer } from "./player/rrweb_player.ts";
+import { openSessionStream } from "./player/stream.ts";
+import { Legend, Timeline } from "./player/Timeline.tsx";
+
+/** Props of the Player island (serialized into the page as JSON). */
+export interface PlayerProps {
+  sessionId: string;
+  /** The session was live when the page was rendered: follow its live edge. */
+  live: boolean;
+  /** Session start (ms since the epoch), shown until the first event arrives. */
+  startedAt: number;
+  /** Origin of the API; "" (default) is the page's own. */
+  apiBase?: string;
+}
+
+// The clock re-renders the view at most this often while playing.
+const CLOCK_STEP_MS = 100;
+
+/** The replay player. */
+export default function Player(props: PlayerProps): JSX.Element {
+  const root = useRef<HTMLDivElement>(null);
+  const stage = useRef<HTMLDivElement>(null);
+  const mountPoint = useRef<HTMLDivElement>(null);
+  // Constructing the controller touches nothing outside itself; start() (in an effect) opens the stream.
+  const [controller] = useState(() =>
+    new ReplayController({
+      mount: (events, options) => {
+        const target = mountPoint.current;
+        if (!target) throw new Error("the player is not in the page");
+        // A failed earlier attempt may have left part of a player behind.
+        target.replaceChildren();
+        return mountRrwebPlayer(target, events, options);
+      },
+      connect: (handlers) => openSessionStream(props.apiBase ?? "", props.sessionId, handlers),
+    }, { live: props.live })
+  );
+  const [state, setState] = useState<ReplayState>(controller.state);
+  const [current, setCurrent] = useState(0);
+
+  useEffect(() => {
+    const unsubscribe = controller.subscribe(setState);
+    controller.start();
+    return () => {
+      unsubscribe();
+      controller.destroy();
+    };
+  }, [controller]);
+
+  // The replayer keeps its own clock; sample it once a frame, render when it moved enough,
+  // or exactly once it stops (so the feed highlight lands on the last event played).
+  useEffect(() => {
+    let frame = 0;
+    let shown = -1;
+    let previous = -1;
+    const tick = () => {
+      const now = controller.currentTime();
+      if (now !== shown && (Math.abs(now - shown) >= CLOCK_STEP_MS || now === previous)) {
+        shown = now;
+        setCurrent(now);
+      }
+      previous = now;
+      frame = requestAnimationFrame(tick);
+    };
+    frame = requestAnimationFrame(tick);
+    return () => cancelAnimationFrame(frame);
+  }, [controller]);
+
+  useEffect(() => {
+    const box = stage.current;
+    if (!box || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => controller.resize(box.clientWidth, box.clientHeight));
+    observer.observe(box);
+    controller.resize(box.clientWidth, box.clientHeight);
+    return () => observer.disconnect();
+  }, [controller]);
+
+  // Space toggles playback when focus is in the player or on the page itself, not in a control that uses it.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== " " || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+      const target = event.target instanceof Element ? event.target : null;
+      const inPlayer = target !== null && root.current?.contains(target) === true;
+      if (target && !inPlayer && target !== document.body && target !== document.documentElement) return;
+      if (target?.closest("button, a[href], input, select, textarea, [contenteditable], [role=tab]")) return;
+      event.preventDefault();
+      controller.togglePlay();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [controller]);
+
+  const seek = useCallback((offset: number) => {
+    controller.seek(offset);
+    setCurrent(controller.currentTime());
+  }, [controller]);
+
+  const markers = useMemo(() => timelineMarkers(state.feed, state.origin, state.total), [
+    state.feed,
+    state.origin,
+    state.total,
+  ]);
+  const message = emptyMessage({ ...state, live: props.live });
+  const origin = state.eventCount ? state.origin : props.startedAt;
+
+  return (
+    <div
+      class="rp"
+      ref={root}
+      data-testid="player"
+      data-status={state.status}
+      data-events={state.eventCount}
+      data-session-id={props.sessionId}
+    >
+      <div class="rp-main">
+        <div class="rp-stage" ref={stage}>
+          <div class="rp-mount" ref={mountPoint} />
+          {message
+            ? (
+              <div class="rp-overlay" role="status">
+                {state.ended || state.caughtUp || state.error ? null : <span class="rp-spinner" aria-hidden="true" />}
+                <p>{message}</p>
+              </div>
+            )
+            : null}
+        </div>
+        <div class="rp-controls">
+          <button
+            type="button"
+            class="rp-button rp-play"
+            data-testid="play-toggle"
+            aria-label={state.playing ? "Pause" : "Play"}
+            title={state.playing ? "Pause (Space)" : "Play (Space)"}
+            disabled={!state.playable}
+            onClick={() => controller.togglePlay()}
+          >
+            {state.playing ? <PauseIcon /> : <PlayIcon />}
+          </button>
+          <span class="rp-time" aria-label="Time">
+            <span data-testid="current-time">{formatClock(current)}</span>
+            <span aria-hidden="true">/</span>
+            <span data-testid="total-time">{formatClock(state.total)}</span>
+          </span>
+          <Timeline
+            total={state.total}
+            current={current}
+            markers={markers}
+            disabled={!state.playable}
+            onSeek={seek}
+          />
+          <span class="rp-status" aria-live="polite">
+            <StatusBadge state={state} onJump={() => controller.jumpToLive()} />
+          </span>
+        </div>
+        <div class="rp-options">
+          <div class="rp-speeds" role="group" aria-label="Playback speed">
+            {SPEEDS.map((speed) => (
+              <button
+                key={speed}
+                type="button"
+                class="rp-button rp-speed"
+                aria-pressed={state.speed === speed ? "true" : "false"}
+                onClick={() => controller.setSpeed(speed)}
+              >
+                {speed}×
+              </button>
+            ))}
+          </div>
+          <label class="rp-toggle">
+            <input
+              type="checkbox"
+              checked={state.skipInactive}
+              onChange={(event) => controller.setSkipInactive(event.currentTarget.checked)}
+            />
+            Skip inactivity
+          </label>
+          {state.reconnecting && !state.ended ? <span class="rp-hint" role="status">Reconnecting…</span> : null}
+          <Legend />
+        </div>
+      </div>
+      <Feed items={state.feed} origin={origin} current={current} onSeek={seek} />
+    </div>
+  );
+}
+
+/** LIVE while following the live edge, "Jump to live" after scrubbing back, Ended once over. */
+function StatusBadge({ state, onJump }: { state: ReplayState; onJump(): void }): JSX.Element | null {
+  if (state.ended) {
+    return <span class="rp-badge rp-badge--ended" data-testid="live-badge" data-state="ended">Ended</span>;
+  }
+  if (!state.liveStream || !state.playable || state.jumpPending) return null;
+  if (state.following) {
+    return <span class="rp-badge rp-badge--live" data-testid="live-badge" data-state="live">LIVE</span>;
+  }
+  return (
+    <button type="button" class="rp-button rp-jump" data-testid="jump-to-live" onClick={onJump}>
+      Jump to live
+    </button>
+  );
+}
+
+function PlayIcon(): JSX.Element {
+  return (
+    <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+      <path d="M8 5v14l11-7z" fill="currentColor" />
+    </svg>
+  );
+}
+
+function PauseIcon(): JSX.Element {
+  return (
+    <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+      <path d="M6 5h4v14H6zm8 0h4v14h-4z" fill="currentColor" />
+    </svg>
+  );
+}

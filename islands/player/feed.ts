@@ -1,0 +1,271 @@
+/**
+ * Derives the activity feed (clicks, pages, inputs, errors, console, network,
+ * custom events, identify, gaps) from rrweb events, incrementally, in stream
+ * order.
+ * @module
+ */
+import { EventType, IncrementalSource, isRecord, MouseInteraction, type RrwebEvent } from "./types.ts";
+import { NodeIndex } from "./nodes.ts";
+import { formatBytes, formatDuration, plural, shorten } from "./format.ts";
+
+/** What a feed item stands for; also its `data-kind` in the page. */
+export type FeedKind = "click" | "page" | "input" | "error" | "console" | "network" | "track" | "identify" | "gap";
+
+/** One row of the activity feed. */
+export interface FeedItem {
+  /** Unique and stable across updates (used as the render key). */
+  key: string;
+  kind: FeedKind;
+  /** Capture time of the event, ms since the epoch. */
+  ts: number;
+  /** Main line. */
+  text: string;
+  /** Secondary line: URL, status and duration, stack frame… */
+  detail?: string;
+  /** Console level (`log`, `warn`, …), or `error` for errors and failed requests. */
+  level?: string;
+  /** HTTP status of a network request (0 when it failed). */
+  status?: number;
+  /** End of a gap: capture time of the first event after it. */
+  endTs?: number;
+  /** Events dropped in a gap. */
+  droppedEvents?: number;
+  /** Target node of a click or input. */
+  nodeId?: number;
+  /** Consecutive inputs into the same field, shown as one row. */
+  count?: number;
+}
+
+/** Tabs of the feed panel. */
+export type FeedTab = "activity" | "console" | "network";
+
+/** What an input shows instead of its value: the recorder masks values, and so does the feed. */
+export const MASKED_VALUE = "••••";
+
+const MAX_TEXT = 300;
+
+/** Builds feed items from events pushed in stream order; `items` is a fresh array after each change. */
+export class FeedBuilder {
+  #items: FeedItem[] = [];
+  #snapshot: readonly FeedItem[] = [];
+  #changed = false;
+  #nodes = new NodeIndex();
+  #lastHref: string | undefined;
+  #openGaps: FeedItem[] = [];
+  #next = 0;
+
+  /** The items so far, sorted by time. The same array until the next change. */
+  get items(): readonly FeedItem[] {
+    if (this.#changed) {
+      this.#snapshot = this.#items.slice();
+      this.#changed = false;
+    }
+    return this.#snapshot;
+  }
+
+  /** Adds the items for these events. */
+  push(events: readonly RrwebEvent[]): void {
+    for (const event of events) this.#take(event);
+  }
+
+  #take(event: RrwebEvent): void {
+    if (this.#openGaps.length && !isGap(event)) this.#closeGaps(event.timestamp);
+    const data = isRecord(event.data) ? event.data : {};
+    switch (event.type) {
+      case EventType.FullSnapshot:
+        this.#nodes.reset(data.node);
+        break;
+      case EventType.Meta:
+        if (typeof data.href === "string" && data.href !== this.#lastHref) {
+          this.#lastHref = data.href;
+          this.#add({ kind: "page", ts: event.timestamp, text: shorten(data.href, MAX_TEXT) });
+        }
+        break;
+      case EventType.IncrementalSnapshot:
+        this.#incremental(event.timestamp, data);
+        break;
+      case EventType.Custom:
+        this.#custom(event.timestamp, data);
+        break;
+    }
+  }
+
+  #incremental(ts: number, data: Record<string, unknown>): void {
+    switch (data.source) {
+      case IncrementalSource.Mutation:
+        this.#nodes.applyMutation(data);
+        break;
+      case IncrementalSource.MouseInteraction: {
+        if (data.type !== MouseInteraction.Click && data.type !== MouseInteraction.DblClick) break;
+        const nodeId = typeof data.id === "number" ? data.id : undefined;
+        const target = nodeId === undefined ? undefined : this.#nodes.describe(nodeId) ?? `node #${nodeId}`;
+        const verb = data.type === MouseInteraction.DblClick ? "Double-click" : "Click";
+        this.#add({ kind: "click", ts, text: target ? `${verb} on ${target}` : verb, nodeId });
+        break;
+      }
+      case IncrementalSource.Input: {
+        // Programmatic changes are not the visitor's input.
+        if (data.userTriggered === false) break;
+        const nodeId = typeof data.id === "number" ? data.id : undefined;
+        const last = this.#items[this.#items.length - 1];
+        if (last?.kind === "input" && nodeId !== undefined && last.nodeId === nodeId) {
+          this.#replace(last, { ...last, count: (last.count ?? 1) + 1 });
+          break;
+        }
+        const target = nodeId === undefined ? "a field" : this.#nodes.describe(nodeId) ?? `node #${nodeId}`;
+        this.#add({ kind: "input", ts, text: `Input in ${target}`, detail: MASKED_VALUE, nodeId, count: 1 });
+        break;
+      }
+    }
+  }
+
+  #custom(ts: number, data: Record<string, unknown>): void {
+    const tag = typeof data.tag === "string" ? data.tag : "";
+    const payload = isRecord(data.payload) ? data.payload : {};
+    const str = (key: string) => typeof payload[key] === "string" ? payload[key] as string : "";
+    const num = (key: string) =>
+      typeof payload[key] === "number" && Number.isFinite(payload[key]) ? payload[key] as number : undefined;
+    switch (tag) {
+      case "replaya.error": {
+        const line = num("line");
+        const where = str("source") ? `${str("source")}${line ? `:${line}` : ""}` : firstStackFrame(str("stack"));
+        this.#add({
+          kind: "error",
+          ts,
+          text: shorten(str("message") || "Error", MAX_TEXT),
+          detail: where ? shorten(where, MAX_TEXT) : undefined,
+          level: "error",
+        });
+        break;
+      }
+      case "replaya.console": {
+        const level = str("level") || "log";
+        this.#add({ kind: "console", ts, text: shorten(str("message"), MAX_TEXT), level });
+        break;
+      }
+      case "replaya.network": {
+        const status = num("status") ?? 0;
+        const failed = status === 0 || payload.error === true;
+        const duration = num("durationMs");
+        const parts = [failed ? "failed" : String(status)];
+        if (duration !== undefined) parts.push(formatDuration(duration));
+        this.#add({
+          kind: "network",
+          ts,
+          text: shorten(`${(str("method") || "GET").toUpperCase()} ${str("url")}`, MAX_TEXT),
+          detail: parts.join(" · "),
+          status,
+          level: failed || status >= 400 ? "error" : undefined,
+        });
+        break;
+      }
+      case "replaya.identify":
+        this.#add({ kind: "identify", ts, text: `Identified as ${shorten(str("userId") || "unknown", 80)}` });
+        break;
+      case "replaya.gap": {
+        const dropped = num("droppedEvents") ?? 0;
+        const bytes = num("droppedBytes");
+        const item = this.#add({
+          kind: "gap",
+          ts,
+          text: gapLabel(dropped),
+          detail: bytes ? `${formatBytes(bytes)} lost` : undefined,
+          droppedEvents: dropped,
+          endTs: ts,
+        });
+        this.#openGaps.push(item);
+        break;
+      }
+      case "replaya.track":
+        this.#add({ kind: "track", ts, text: shorten(str("name") || "Custom event", MAX_TEXT) });
+        break;
+      default:
+        // Custom events from the host page's own rrweb calls: show their tag.
+        if (tag) this.#add({ kind: "track", ts, text: shorten(tag, MAX_TEXT) });
+    }
+  }
+
+  #closeGaps(ts: number): void {
+    for (const gap of this.#openGaps) this.#replace(gap, { ...gap, endTs: Math.max(gap.ts, ts) });
+    this.#openGaps = [];
+  }
+
+  #add(fields: Omit<FeedItem, "key">): FeedItem {
+    const item: FeedItem = { key: `f${this.#next++}`, ...fields };
+    const items = this.#items;
+    // Batches arrive in order; a late event is placed by time all the same.
+    if (!items.length || items[items.length - 1].ts <= item.ts) items.push(item);
+    else items.splice(indexAtTime(items, item.ts) + 1, 0, item);
+    this.#changed = true;
+    return item;
+  }
+
+  #replace(old: FeedItem, next: FeedItem): void {
+    const at = this.#items.lastIndexOf(old);
+    if (at < 0) return;
+    this.#items[at] = next;
+    const open = this.#openGaps.indexOf(old);
+    if (open >= 0) this.#openGaps[open] = next;
+    this.#changed = true;
+  }
+}
+
+/** Feed items for a list of events (a convenience over {@link FeedBuilder}). */
+export function deriveFeed(events: readonly RrwebEvent[]): readonly FeedItem[] {
+  const builder = new FeedBuilder();
+  builder.push(events);
+  return builder.items;
+}
+
+/** The label of a gap: "N events dropped by the recorder". */
+export function gapLabel(droppedEvents: number): string {
+  return `${plural(droppedEvents, "event")} dropped by the recorder`;
+}
+
+/** Index of the last item at or before `ts` (items sorted by time), or -1. */
+export function indexAtTime(items: readonly FeedItem[], ts: number): number {
+  let lo = 0;
+  let hi = items.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (items[mid].ts <= ts) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+/** Tabs worth showing: Console and Network only when such items exist. */
+export function availableTabs(items: readonly FeedItem[]): FeedTab[] {
+  const tabs: FeedTab[] = ["activity"];
+  if (items.some((item) => item.kind === "console")) tabs.push("console");
+  if (items.some((item) => item.kind === "network")) tabs.push("network");
+  return tabs;
+}
+
+/** The items a tab lists: everything, console messages with errors, or network requests. */
+export function itemsForTab(items: readonly FeedItem[], tab: FeedTab): readonly FeedItem[] {
+  switch (tab) {
+    case "console":
+      return items.filter((item) => item.kind === "console" || item.kind === "error");
+    case "network":
+      return items.filter((item) => item.kind === "network");
+    default:
+      return items;
+  }
+}
+
+function isGap(event: RrwebEvent): boolean {
+  return event.type === EventType.Custom && isRecord(event.data) && event.data.tag === "replaya.gap";
+}
+
+function firstStackFrame(stack: string): string {
+  const frame = stack.split("\n").map((line) => line.trim()).find((line) =>
+    line.startsWith("at ") || line.includes("@")
+  );
+  return frame ?? "";
+}
