@@ -22,7 +22,7 @@ import {
 import { type Credentials, type FetchLike, type SessionMeta, Transport } from "./transport.ts";
 import { customEvent, type CustomTag, EventType, type Properties, type RecordedEvent } from "./types.ts";
 import { type Clock, Uploader } from "./uploader.ts";
-import { stripUrl } from "./url.ts";
+import { scrubPageUrl, stripUrl } from "./url.ts";
 import { RECORDER_VERSION } from "./version.ts";
 
 /** rrweb's record entry point, adapted. */
@@ -343,6 +343,8 @@ export class Recorder {
       const source = (ev.data as { source?: unknown } | undefined)?.source;
       if (typeof source === "number" && USER_SOURCES.has(source)) this.#touch();
     }
+    const mutation = ev.type === EventType.IncrementalSnapshot && (ev.data as { source?: unknown })?.source === 0;
+    if (ev.type === EventType.FullSnapshot || mutation) ev = scrubPageUrl(ev, this.#env.page().url, this.#o.url);
     this.#buffer.push(ev);
     this.#uploader?.notify();
   }

@@ -47,3 +47,51 @@ export function stripUrlsInText(text: string, policy: UrlPolicy): string {
     (_m, base: string, rest: string | undefined) => rest ? stripUrl(base + rest, policy) : base,
   );
 }
+
+/** A node of an rrweb snapshot, as far as attribute scrubbing needs. */
+interface SnapshotNode {
+  attributes?: Record<string, unknown>;
+  childNodes?: SnapshotNode[];
+}
+
+/**
+ * rrweb writes links as absolute URLs, so a relative `href="#"` or `href=""`
+ * on a page opened with `?token=…` would carry the page's own query into the
+ * recording. This rewrites every attribute value that starts with the page's
+ * URL-with-query (snapshots and mutations), leaving other links alone.
+ * Returns the event unchanged when there is nothing to strip.
+ */
+export function scrubPageUrl<E extends { type: number; data?: unknown }>(
+  event: E,
+  pageUrl: string,
+  policy: UrlPolicy,
+): E {
+  const hashAt = pageUrl.indexOf("#");
+  const withQuery = hashAt >= 0 ? pageUrl.slice(0, hashAt) : pageUrl;
+  const queryAt = withQuery.indexOf("?");
+  const prefix = !policy.query && queryAt >= 0 ? withQuery : !policy.hash && hashAt >= 0 ? withQuery + "#" : undefined;
+  if (prefix === undefined) return event;
+  const fix = (attributes: Record<string, unknown> | undefined) => {
+    if (!attributes) return;
+    for (const [name, value] of Object.entries(attributes)) {
+      if (typeof value === "string" && value.startsWith(prefix)) attributes[name] = stripUrl(value, policy);
+    }
+  };
+  const walk = (node: SnapshotNode | undefined) => {
+    if (!node) return;
+    fix(node.attributes);
+    node.childNodes?.forEach(walk);
+  };
+  const data = event.data as {
+    node?: SnapshotNode;
+    source?: number;
+    adds?: Array<{ node?: SnapshotNode }>;
+    attributes?: Array<{ attributes?: Record<string, unknown> }>;
+  } | undefined;
+  if (event.type === 2) walk(data?.node); // full snapshot
+  if (event.type === 3 && data?.source === 0) { // mutation
+    data.adds?.forEach((add) => walk(add.node));
+    data.attributes?.forEach((change) => fix(change.attributes));
+  }
+  return event;
+}

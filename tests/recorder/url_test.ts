@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { stripUrl, stripUrlsInText } from "../../recorder/src/url.ts";
+import { scrubPageUrl, stripUrl, stripUrlsInText } from "../../recorder/src/url.ts";
 
 const strict = { query: false, hash: false };
 
@@ -60,4 +60,39 @@ Deno.test("stripUrlsInText strips URLs inside stacks but keeps line:col", () => 
     stripUrlsInText("see https://a.com/x?k=1", all),
     "see https://a.com/x?k=1",
   );
+});
+
+Deno.test("scrubPageUrl: the page's own query never reaches the recording through absolute links", () => {
+  const page = "https://shop.example/reset?token=s3cret#step2";
+  const snapshot = {
+    type: 2,
+    data: {
+      node: {
+        childNodes: [
+          { attributes: { href: "https://shop.example/reset?token=s3cret#" } },
+          { attributes: { href: "https://shop.example/other?page=2", class: "x" } },
+          { attributes: { src: "https://cdn.example/a.png?w=200" } },
+        ],
+      },
+    },
+  };
+  const out = scrubPageUrl(snapshot, page, { query: false, hash: false });
+  const nodes = out.data.node.childNodes as unknown as Array<{ attributes: Record<string, string> }>;
+  assert.equal(nodes[0].attributes.href, "https://shop.example/reset");
+  assert.equal(nodes[1].attributes.href, "https://shop.example/other?page=2", "other links are page content, kept");
+  assert.equal(nodes[2].attributes.src, "https://cdn.example/a.png?w=200");
+  const mutation = {
+    type: 3,
+    data: {
+      source: 0,
+      adds: [{ node: { attributes: { href: "https://shop.example/reset?token=s3cret" } } }],
+      attributes: [{ attributes: { href: "https://shop.example/reset?token=s3cret#x" } }],
+    },
+  };
+  scrubPageUrl(mutation, page, { query: false, hash: false });
+  assert.equal(mutation.data.adds[0].node.attributes.href, "https://shop.example/reset");
+  assert.equal(mutation.data.attributes[0].attributes.href, "https://shop.example/reset");
+  const allowed = { type: 2, data: { node: { attributes: { href: "https://shop.example/reset?token=s3cret#" } } } };
+  scrubPageUrl(allowed, page, { query: true, hash: true });
+  assert.equal(allowed.data.node.attributes.href, "https://shop.example/reset?token=s3cret#", "sites may opt out");
 });
