@@ -6,36 +6,99 @@
  */
 
 import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import { healthRoutes } from "../routes/api/health.ts";
 import { ingestRoutes } from "../routes/api/ingest.ts";
 import { sessionReadRoutes } from "../routes/api/sessions.ts";
-import type { IngestConfig } from "./config.ts";
+import { pageRoutes } from "../routes/pages.tsx";
+import { staticRoutes } from "../routes/static.ts";
+import type { Config } from "./config.ts";
 import type { AppendTokens } from "./auth/append_tokens.ts";
+import { type DashboardAuth, requireViewer } from "./auth/dashboard.ts";
 import { jsonError } from "./http/errors.ts";
+import type { Manifest } from "./islands/build.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Sessions } from "./sessions/service.ts";
 
 /** What the app needs to run. */
 export interface AppDeps {
+  config: Pick<Config, "ingest" | "dashboard" | "mode">;
   sessions: Sessions;
   tokens: AppendTokens;
+  auth: DashboardAuth;
   projectKeys: Map<string, string>;
-  ingest: IngestConfig;
   metrics: Metrics;
+  manifest: () => Manifest;
 }
+
+/**
+ * The Content-Security-Policy of every response: no inline or foreign
+ * scripts. Styles, images and fonts may come from anywhere because replays
+ * show the recorded site's own assets inside rrweb's sandboxed iframe.
+ */
+export const CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'", "https:"],
+  imgSrc: ["'self'", "data:", "blob:", "https:", "http:"],
+  fontSrc: ["'self'", "data:", "https:"],
+  connectSrc: ["'self'"],
+  frameSrc: ["'self'", "blob:", "about:"],
+  frameAncestors: ["'none'"],
+  formAction: ["'self'"],
+  baseUri: ["'none'"],
+  objectSrc: ["'none'"],
+};
 
 /** Creates the app. */
 export function createApp(deps: AppDeps): Hono {
-  const { sessions, metrics } = deps;
+  const { sessions, metrics, auth, config } = deps;
   const app = new Hono();
   app.use("*", async (c, next) => {
     await next();
     metrics.requests.inc({ route: c.req.routePath, method: c.req.method, status: String(c.res.status) });
   });
+  // Registered before secureHeaders so it runs after it: sites on other origins load the recorder.
+  app.use("/recorder.js", async (c, next) => {
+    await next();
+    c.res.headers.set("Cross-Origin-Resource-Policy", "cross-origin");
+  });
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: CSP,
+      xFrameOptions: "DENY",
+      referrerPolicy: "same-origin",
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+
+  if (!config.dashboard.publicOps) {
+    app.use("/api/health", requireViewer(auth, "api"));
+    app.use("/metrics", requireViewer(auth, "api"));
+  }
   app.route("/api/health", healthRoutes(sessions.store));
-  app.route("/api/sessions", ingestRoutes({ ...deps, config: deps.ingest }));
-  app.route("/api/sessions", sessionReadRoutes(sessions));
-  app.notFound((c) => jsonError(c, 404, "not_found", "no such route"));
+  app.get("/metrics", async (c) => {
+    c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return c.body(await metrics.text());
+  });
+
+  app.route("/", staticRoutes(deps.manifest));
+  app.route("/api/sessions", ingestRoutes({ ...deps, config: config.ingest }));
+  app.route("/api/sessions", sessionReadRoutes(sessions, auth));
+  app.notFound((c) =>
+    c.req.path.startsWith("/api/") ? jsonError(c, 404, "not_found", "no such route") : c.text("Not found", 404)
+  );
+  app.route(
+    "/",
+    pageRoutes({
+      sessions,
+      auth,
+      manifest: deps.manifest,
+      projectKey: deps.projectKeys.keys().next().value!,
+      mode: config.mode,
+    }),
+  );
   app.onError((error, c) => {
     console.error(error);
     return jsonError(c, 500, "internal", "internal error");

@@ -28,6 +28,20 @@ export interface Config {
   /** Where the embedded store and the development secret live. */
   dataDir: string;
   ingest: IngestConfig;
+  dashboard: DashboardConfig;
+}
+
+/** Read-side access control. */
+export interface DashboardConfig {
+  /** The admin token for the login form; undefined = no login (loopback only). */
+  adminToken?: string;
+  /** Serve /api/health and /metrics without login (for load balancers and scrapers). */
+  publicOps: boolean;
+}
+
+/** Whether a listen address is reachable only from this machine. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || hostname === "[::1]" || /^127\./.test(hostname);
 }
 
 /** Limits and keys of the public ingest API. */
@@ -93,9 +107,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "REPLAYA_APPEND_TOKEN_SECRET is required in production (a stable secret of at least 32 characters, e.g. `openssl rand -hex 32`)",
     );
   }
+  const hostname = get("REPLAYA_HOST") ?? "127.0.0.1";
+  const adminToken = get("REPLAYA_ADMIN_TOKEN");
+  if (!adminToken && !isLoopback(hostname)) {
+    throw new ConfigError(
+      `REPLAYA_ADMIN_TOKEN is required to listen on ${hostname}: the dashboard shows your visitors' sessions. Set it, or listen on 127.0.0.1.`,
+    );
+  }
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw new ConfigError("REPLAYA_ADMIN_TOKEN must be at least 16 characters");
+  }
   return {
     dataDir,
-    hostname: get("REPLAYA_HOST") ?? "127.0.0.1",
+    dashboard: { adminToken, publicOps: get("REPLAYA_PUBLIC_OPS") === "true" },
+    hostname,
     port: integer(get("PORT") ?? get("REPLAYA_PORT"), 8080, "PORT"),
     mode,
     store,

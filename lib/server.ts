@@ -8,6 +8,8 @@
 import type { Config } from "./config.ts";
 import { createApp } from "./app.ts";
 import { AppendTokens } from "./auth/append_tokens.ts";
+import { DashboardAuth } from "./auth/dashboard.ts";
+import { ensureBuilt, type Manifest, readManifest } from "./islands/build.ts";
 import { derivedProjectKey, resolveSecret } from "./auth/secrets.ts";
 import { instrumentStore, Metrics } from "./metrics.ts";
 import { Sessions } from "./sessions/service.ts";
@@ -29,8 +31,12 @@ export interface RunningServer {
  */
 export async function startServer(
   config: Config,
-  options: { store?: StreamStore; quiet?: boolean } = {},
+  options: { store?: StreamStore; quiet?: boolean; build?: boolean } = {},
 ): Promise<RunningServer> {
+  // Bundles are built when missing or stale; tests build once up front instead.
+  const manifest: Manifest = options.build === false
+    ? await readManifest() ?? { sourceHash: "", islands: {}, recorder: "/recorder.js" }
+    : await ensureBuilt();
   const rawStore = options.store ?? await openStore(config);
   const metrics = new Metrics();
   const store = instrumentStore(rawStore, metrics);
@@ -41,7 +47,8 @@ export async function startServer(
   const sessions = new Sessions({ store, leaseMs: config.ingest.leaseSecs * 1000 });
   metrics.gauges({ activeSessions: () => sessions.activeCount, liveViewers: () => sessions.viewerCount });
   const tokens = new AppendTokens({ secret });
-  const app = createApp({ sessions, tokens, projectKeys, ingest: config.ingest, metrics });
+  const auth = new DashboardAuth({ adminToken: config.dashboard.adminToken, secret });
+  const app = createApp({ config, sessions, tokens, auth, projectKeys, metrics, manifest: () => manifest });
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen: resolve }, app.fetch);
   const addr = await listening;

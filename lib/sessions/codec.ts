@@ -11,8 +11,10 @@
  * seq n+1 stop       JSON  ┘
  * ```
  *
- * Every events record carries the writer id (`w`) and batch seq (`b`); the
- * reader drops a batch it has already seen, so retries are harmless.
+ * Header names are one letter because they are stored (and metered) on every
+ * record: `k` kind, `w` writer id, `b` batch seq, `s` counts, `u` identified
+ * user, `f` frame (`i/n`, only when a batch spans records). The reader drops
+ * a (writer, batch) it has already seen, so retries are harmless.
  *
  * @module
  */
@@ -51,7 +53,7 @@ export interface StopInfo {
   summary?: EndSummary;
 }
 
-/** What a reader yields, in stream order. */
+/** What a reader yields, in stream order. `seqNum` is the item's last record (resume after it). */
 export type SessionItem =
   | { kind: "meta"; seqNum: number; meta: SessionMeta }
   | { kind: "events"; seqNum: number; writerId: string; batch: number; events: RrwebEvent[]; stats: BatchStats }
@@ -66,17 +68,17 @@ const text = new TextDecoder();
 
 /** Builds the meta record. */
 export function metaRecord(meta: SessionMeta): RecordInput {
-  return { body: utf8.encode(JSON.stringify(meta)), headers: [["kind", "meta"]], timestamp: meta.createdAt };
+  return { body: utf8.encode(JSON.stringify(meta)), headers: [["k", "meta"]], timestamp: meta.createdAt };
 }
 
 /** Builds the stop record (appended after the `stopped` fence). */
 export function stopRecord(stop: StopInfo): RecordInput {
-  return { body: utf8.encode(JSON.stringify(stop)), headers: [["kind", "stop"]], timestamp: stop.stoppedAt };
+  return { body: utf8.encode(JSON.stringify(stop)), headers: [["k", "stop"]], timestamp: stop.stoppedAt };
 }
 
 /** Builds a heartbeat record. */
 export function heartbeatRecord(timestamp: number): RecordInput {
-  return { body: new Uint8Array(0), headers: [["kind", "heartbeat"]], timestamp };
+  return { body: new Uint8Array(0), headers: [["k", "heartbeat"]], timestamp };
 }
 
 /**
@@ -95,14 +97,37 @@ export async function encodeEvents(options: {
   const body = await gzip(utf8.encode(JSON.stringify(events)));
   const timestamp = events.reduce((min, e) => Math.min(min, e.timestamp), Infinity);
   const stats = statsOf(events);
-  const base: Header[] = [["kind", "events"], ["w", writerId], ["b", String(batch)]];
+  const base: Header[] = [["k", "events"], ["w", writerId], ["b", String(batch)]];
   const parts = Math.max(1, Math.ceil(body.length / maxBody));
   return Array.from({ length: parts }, (_, i) => {
     const headers: Header[] = [...base];
-    if (i === 0) headers.push(["stats", JSON.stringify(stats)]);
-    if (parts > 1) headers.push(["frame", `${i}/${parts}`]);
+    if (i === 0) {
+      headers.push(["s", `${stats.n},${stats.c},${stats.p},${stats.e},${stats.t1}`]);
+      if (stats.u) headers.push(["u", stats.u]);
+    }
+    if (parts > 1) headers.push(["f", `${i}/${parts}`]);
     return { body: body.subarray(i * maxBody, (i + 1) * maxBody), headers, timestamp };
   });
+}
+
+/** A record's kind. */
+export function kindOf(record: StoredRecord): RecordKind | undefined {
+  return record.headers.find(([name]) => name === "k")?.[1] as RecordKind | undefined;
+}
+
+/** The (writer, batch) an events record belongs to, for dedupe. */
+export function batchKeyOf(record: StoredRecord): string {
+  const headers = new Map(record.headers);
+  return `${headers.get("w")}:${headers.get("b")}`;
+}
+
+/** The counts on the first record of an events batch; undefined on other records. */
+export function batchStatsOf(record: StoredRecord): BatchStats | undefined {
+  const headers = new Map(record.headers);
+  const value = headers.get("s");
+  if (value === undefined) return undefined;
+  const [n, c, p, e, t1] = value.split(",").map(Number);
+  return { n, c, p, e, t0: record.timestamp, t1, u: headers.get("u") };
 }
 
 interface PartialFrame {
@@ -110,7 +135,6 @@ interface PartialFrame {
   parts: Uint8Array[];
   total: number;
   stats: BatchStats;
-  firstSeq: number;
 }
 
 /**
@@ -132,7 +156,7 @@ export class SessionDecoder {
   /** Decodes one record; returns zero or one item. */
   async push(record: StoredRecord): Promise<SessionItem[]> {
     const headers = new Map(record.headers);
-    const kind = headers.get("kind") as RecordKind | undefined;
+    const kind = kindOf(record);
     const seqNum = record.seqNum;
     if (kind === "meta") return [{ kind, seqNum, meta: JSON.parse(text.decode(record.body)) }];
     if (kind === "stop") return [{ kind, seqNum, stop: JSON.parse(text.decode(record.body)) }];
@@ -140,11 +164,11 @@ export class SessionDecoder {
     if (kind !== "events") return [];
     const writerId = headers.get("w") ?? "";
     const batch = Number(headers.get("b"));
-    const [index, count] = (headers.get("frame") ?? "0/1").split("/").map(Number);
+    const [index, count] = (headers.get("f") ?? "0/1").split("/").map(Number);
     let frame = this.#frames.get(writerId);
     if (index === 0) {
       if (frame) this.truncated++; // a new frame interrupts an unfinished one
-      frame = { batch, parts: [], total: count, stats: JSON.parse(headers.get("stats") ?? "{}"), firstSeq: seqNum };
+      frame = { batch, parts: [], total: count, stats: batchStatsOf(record)! };
       this.#frames.set(writerId, frame);
     } else if (!frame || frame.batch !== batch || frame.parts.length !== index) {
       if (frame) this.#frames.delete(writerId);
@@ -162,6 +186,6 @@ export class SessionDecoder {
     this.#seen.add(key);
     const json = await gunzip(concatBytes(frame.parts), 256 * 1024 * 1024);
     const events = JSON.parse(text.decode(json)) as RrwebEvent[];
-    return [{ kind, seqNum: frame.firstSeq, writerId, batch, events, stats: frame.stats }];
+    return [{ kind, seqNum, writerId, batch, events, stats: frame.stats }];
   }
 }

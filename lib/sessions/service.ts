@@ -14,8 +14,11 @@ import {
   type StreamStore,
 } from "../store/mod.ts";
 import {
+  batchKeyOf,
+  batchStatsOf,
   encodeEvents,
   heartbeatRecord,
+  kindOf,
   metaRecord,
   SessionDecoder,
   type SessionItem,
@@ -40,15 +43,6 @@ export class SessionStoppedError extends Error {
 /** No such session. */
 export class SessionNotFoundError extends Error {
   override name = "SessionNotFoundError";
-}
-
-/** One record per new session in the index stream, for the live list. */
-export interface IndexEntry {
-  id: string;
-  createdAt: number;
-  url: string;
-  source?: string;
-  userId?: string;
 }
 
 /** Options for {@link Sessions}. */
@@ -92,12 +86,13 @@ export class Sessions {
     await this.store.createStream(stream);
     await this.store.append(stream, [{ fence: ACTIVE, timestamp: createdAt }, metaRecord(meta)], { matchSeqNum: 0 });
     this.#touch(meta.id, createdAt);
-    const entry: IndexEntry = { id: meta.id, createdAt, url: meta.url, source: meta.source, userId: meta.userId };
+    // The index stream (tailed by the live list) and the day stream (scanned by filters) get the same start summary.
+    const summary = startSummary(meta);
     await this.store.append(INDEX_STREAM, [{
-      body: new TextEncoder().encode(JSON.stringify(entry)),
+      body: new TextEncoder().encode(JSON.stringify(summary)),
       timestamp: createdAt,
     }]);
-    await appendSummary(this.store, createdAt, startSummary(meta));
+    await appendSummary(this.store, createdAt, summary);
     return meta;
   }
 
@@ -160,6 +155,19 @@ export class Sessions {
     await appendSummary(this.store, createdAtOf(id), { k: "deleted", id });
   }
 
+  /** A session's metadata and status, for its page; undefined when it does not exist. */
+  async details(id: string): Promise<{ meta: SessionMeta; live: boolean; end?: EndSummary } | undefined> {
+    try {
+      const { records } = await this.store.read(streamOf(id), { from: { seqNum: 0 }, count: 2 });
+      const meta = records.find((r) => kindOf(r) === "meta");
+      if (!meta) return undefined;
+      return { meta: JSON.parse(new TextDecoder().decode(meta.body)), ...await this.settle(id) };
+    } catch (error) {
+      if (error instanceof NotFoundError || error instanceof SessionNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
   /** Whether a session is still recording (see {@link Sessions.settle}). */
   async isLive(id: string): Promise<boolean> {
     return (await this.settle(id)).live;
@@ -172,7 +180,7 @@ export class Sessions {
   async settle(id: string): Promise<{ live: boolean; end?: EndSummary }> {
     const tail = await this.#tail(id);
     const { records } = await this.store.read(streamOf(id), { from: { tailOffset: 1 } });
-    const stop = records.find((r) => r.headers.some(([k, v]) => k === "kind" && v === "stop"));
+    const stop = records.find((r) => kindOf(r) === "stop");
     if (stop) return { live: false, end: (JSON.parse(new TextDecoder().decode(stop.body)) as StopInfo).summary };
     const last = Math.max(tail.timestamp, this.#lastActivity.get(id) ?? 0);
     if (this.#now() - last <= this.leaseMs) return { live: true };
@@ -188,12 +196,11 @@ export class Sessions {
     const seen = new Set<string>();
     try {
       for await (const record of this.#readAll(streamOf(id), 0)) {
-        const headers = new Map(record.headers);
-        const stats = headers.get("stats");
-        const key = `${headers.get("w")}:${headers.get("b")}`;
+        const stats = batchStatsOf(record);
+        const key = batchKeyOf(record);
         if (!stats || seen.has(key)) continue;
         seen.add(key);
-        addStats(counts, JSON.parse(stats));
+        addStats(counts, stats);
       }
     } catch (error) {
       if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
@@ -208,7 +215,7 @@ export class Sessions {
    */
   async *read(
     id: string,
-    options: { follow?: boolean; from?: number; signal?: AbortSignal; onCaughtUp?: () => void } = {},
+    options: { follow?: boolean; from?: number; signal?: AbortSignal; onCaughtUp?: (tail: number) => void } = {},
   ): AsyncIterable<SessionItem> {
     const stream = streamOf(id);
     const decoder = new SessionDecoder();

@@ -1,49 +1,191 @@
 /**
- * Read side of the sessions API (behind the dashboard login):
+ * Read side of the sessions API, behind the dashboard login:
  *
- * - `GET /api/sessions/:id/events` streams a session back in order as NDJSON,
- *   one line per meta, events batch, or stop record: reassembled and
- *   deduplicated, written as it is read so the player starts early.
+ * - `GET /api/sessions/:id/events`  the session as NDJSON (meta, event batches, stop), streamed
+ * - `GET /api/sessions/:id/live`    SSE: replays, then follows a live session; resumable with Last-Event-ID
+ * - `GET /api/sessions/:id/export`  a JSON download: metadata plus every rrweb event
+ * - `DELETE /api/sessions/:id`      deletes a session (needs the X-CSRF-Token header)
+ * - `GET /api/sessions/feed`        SSE: one `session` event per new session
  *
  * @module
  */
 
-import { Hono } from "hono";
-import { stream } from "hono/streaming";
+import { type Context, Hono } from "hono";
+import { stream, streamSSE } from "hono/streaming";
+import { type DashboardAuth, requireViewer } from "../../lib/auth/dashboard.ts";
 import { jsonError } from "../../lib/http/errors.ts";
-import { isSessionId } from "../../lib/sessions/ids.ts";
+import { INDEX_STREAM, isSessionId } from "../../lib/sessions/ids.ts";
 import { SessionNotFoundError, type Sessions } from "../../lib/sessions/service.ts";
 import type { SessionItem } from "../../lib/sessions/codec.ts";
+import { AlreadyExistsError, NotFoundError } from "../../lib/store/mod.ts";
+
+const PING_MS = 15_000;
 
 /** Read routes, mounted at `/api/sessions`. */
-export function sessionReadRoutes(sessions: Sessions): Hono {
+export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth): Hono {
   const app = new Hono();
+  app.use("*", async (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "DELETE") return await requireViewer(auth, "api")(c, next);
+    await next();
+  });
+
+  app.get("/feed", (c) =>
+    streamSSE(c, async (sse) => {
+      const abort = new AbortController();
+      sse.onAbort(() => abort.abort());
+      const ping = setInterval(() => sse.write(": ping\n\n").catch(() => abort.abort()), PING_MS);
+      try {
+        const from = await indexTail(sessions);
+        for await (const record of sessions.store.follow(INDEX_STREAM, { from, signal: abort.signal })) {
+          await sse.writeSSE({
+            event: "session",
+            id: String(record.seqNum),
+            data: new TextDecoder().decode(record.body),
+          });
+        }
+      } finally {
+        clearInterval(ping);
+      }
+    }));
 
   app.get("/:id/events", async (c) => {
     const id = c.req.param("id");
-    if (!isSessionId(id)) return jsonError(c, 400, "invalid_session_id", "not a session id");
-    const items = sessions.read(id)[Symbol.asyncIterator]();
-    // Pull the first item before answering, so a missing session is a clean 404.
-    let first: IteratorResult<SessionItem>;
-    try {
-      first = await items.next();
-    } catch (error) {
-      if (error instanceof SessionNotFoundError) return jsonError(c, 404, "session_not_found", "no such session");
-      throw error;
-    }
+    if (!isSessionId(id)) return badId(c);
+    const items = await firstItem(sessions.read(id));
+    if (!items) return notFound(c);
     c.header("Content-Type", "application/x-ndjson; charset=utf-8");
     c.header("Cache-Control", "no-store");
     return stream(c, async (out) => {
-      for (let next = first; !next.done; next = await items.next()) {
-        await out.write(JSON.stringify(publicItem(next.value)) + "\n");
-      }
+      for await (const item of items) await out.write(JSON.stringify(publicItem(item)) + "\n");
     }, async (error, out) => {
       console.error("session read failed", error);
       await out.write(JSON.stringify({ kind: "error", message: "the session could not be read to the end" }) + "\n");
     });
   });
 
+  app.get("/:id/live", async (c) => {
+    const id = c.req.param("id");
+    if (!isSessionId(id)) return badId(c);
+    const lastEventId = Number(c.req.header("last-event-id") ?? Number.NaN);
+    const from = Number.isSafeInteger(lastEventId)
+      ? lastEventId + 1
+      : Math.max(0, Number(c.req.query("from") ?? 0) || 0);
+    let live: boolean;
+    try {
+      live = await sessions.isLive(id);
+    } catch (error) {
+      if (error instanceof SessionNotFoundError) return notFound(c);
+      throw error;
+    }
+    c.header("Cache-Control", "no-store");
+    c.header("X-Accel-Buffering", "no");
+    return streamSSE(c, async (sse) => {
+      const abort = new AbortController();
+      sse.onAbort(() => abort.abort());
+      const release = live ? sessions.watch(id) : () => {};
+      const ping = setInterval(() => sse.write(": ping\n\n").catch(() => abort.abort()), PING_MS);
+      let announced = false;
+      const announceLive = (tail: number) => {
+        if (announced) return;
+        announced = true;
+        sse.writeSSE({ event: "live", data: JSON.stringify({ tail }) }).catch(() => abort.abort());
+      };
+      try {
+        const items = sessions.read(id, { follow: live, from, signal: abort.signal, onCaughtUp: announceLive });
+        for await (const item of items) {
+          if (item.kind === "heartbeat") continue;
+          const { kind, seqNum, ...data } = publicItem(item) as SessionItem;
+          const payload = kind === "meta"
+            ? (data as { meta: unknown }).meta
+            : kind === "stop"
+            ? (data as { stop: unknown }).stop
+            : data;
+          await sse.writeSSE({ event: kind, id: String(seqNum), data: JSON.stringify(payload) });
+        }
+      } catch (error) {
+        if (!abort.signal.aborted) console.error("live tail failed", error);
+      } finally {
+        clearInterval(ping);
+        release();
+      }
+    });
+  });
+
+  app.get("/:id/export", async (c) => {
+    const id = c.req.param("id");
+    if (!isSessionId(id)) return badId(c);
+    const items = await firstItem(sessions.read(id));
+    if (!items) return notFound(c);
+    c.header("Content-Type", "application/json; charset=utf-8");
+    c.header("Content-Disposition", `attachment; filename="replaya-session-${id}.json"`);
+    return stream(c, async (out) => {
+      let meta: unknown = null;
+      let stop: unknown = null;
+      let first = true;
+      await out.write(`{"format":"replaya-session/1","id":${JSON.stringify(id)},"events":[`);
+      for await (const item of items) {
+        if (item.kind === "meta") meta = item.meta;
+        else if (item.kind === "stop") stop = item.stop;
+        else if (item.kind === "events") {
+          for (const event of item.events) {
+            await out.write((first ? "" : ",") + JSON.stringify(event));
+            first = false;
+          }
+        }
+      }
+      await out.write(`],"meta":${JSON.stringify(meta)},"stop":${JSON.stringify(stop)}}`);
+    });
+  });
+
+  app.delete("/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!isSessionId(id)) return badId(c);
+    if (!(await auth.checkCsrf(c, c.req.header("x-csrf-token")))) {
+      return jsonError(c, 403, "csrf_failed", "missing or wrong X-CSRF-Token");
+    }
+    await sessions.delete(id);
+    return c.json({ ok: true });
+  });
+
   return app;
+}
+
+/** The index stream's tail, creating the stream on first use. */
+async function indexTail(sessions: Sessions): Promise<number> {
+  try {
+    return (await sessions.store.checkTail(INDEX_STREAM)).seqNum;
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    await sessions.store.createStream(INDEX_STREAM).catch((e) => {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+    });
+    return 0;
+  }
+}
+
+/** Starts reading, so a missing session is a clean 404 before any byte is sent. */
+async function firstItem(items: AsyncIterable<SessionItem>): Promise<AsyncIterable<SessionItem> | undefined> {
+  const iterator = items[Symbol.asyncIterator]();
+  let first: IteratorResult<SessionItem>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    if (error instanceof SessionNotFoundError) return undefined;
+    throw error;
+  }
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (let next = first; !next.done; next = await iterator.next()) yield next.value;
+    },
+  };
+}
+
+function badId(c: Context): Response {
+  return jsonError(c, 400, "invalid_session_id", "not a session id");
+}
+
+function notFound(c: Context): Response {
+  return jsonError(c, 404, "session_not_found", "no such session");
 }
 
 /** What clients see of an item (internal counters stay inside). */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { encodeEvents, metaRecord, SessionDecoder, stopRecord } from "../../lib/sessions/codec.ts";
+import { batchStatsOf, encodeEvents, metaRecord, SessionDecoder, stopRecord } from "../../lib/sessions/codec.ts";
 import type { RecordInput, StoredRecord } from "../../lib/store/mod.ts";
 import type { RrwebEvent } from "../../lib/sessions/events.ts";
 
@@ -27,11 +27,11 @@ Deno.test("codec: a batch that fits is one record with writer, batch and stats h
   const [record, ...rest] = await encodeEvents({ writerId: "w1", batch: 7, events: events(3, "a") });
   assert.equal(rest.length, 0);
   const headers = new Map(record.headers);
-  assert.equal(headers.get("kind"), "events");
+  assert.equal(headers.get("k"), "events");
   assert.equal(headers.get("w"), "w1");
   assert.equal(headers.get("b"), "7");
-  assert.equal(headers.has("frame"), false);
-  assert.deepEqual(JSON.parse(headers.get("stats")!), { n: 3, c: 0, p: 0, e: 0, t0: 1000, t1: 1002 });
+  assert.equal(headers.has("f"), false);
+  assert.deepEqual(batchStatsOf(stored(record)), { n: 3, c: 0, p: 0, e: 0, t0: 1000, t1: 1002, u: undefined });
   assert.equal(record.timestamp, 1000);
 });
 
@@ -39,7 +39,7 @@ Deno.test("codec: framing splits a batch across records and the decoder reassemb
   const big = events(400, "f");
   const records = await encodeEvents({ writerId: "w1", batch: 0, events: big, maxBody: 500 });
   assert.ok(records.length > 2, `framed into ${records.length}`);
-  assert.deepEqual(new Map(records[1].headers).get("frame"), `1/${records.length}`);
+  assert.deepEqual(new Map(records[1].headers).get("f"), `1/${records.length}`);
   const { items } = await decode(records);
   assert.equal(items.length, 1);
   assert.deepEqual(items[0].kind === "events" && items[0].events, big);

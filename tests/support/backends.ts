@@ -19,6 +19,8 @@ export interface StoreUnderTest {
   prefix: string;
   /** Cuts the store's network connections; only backends that have them. */
   dropConnections?: () => number;
+  /** Makes the store unreachable from now on (with `breakable`). */
+  breakStore?: () => void;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export interface OpenOptions {
   defaultStreamConfig?: StreamConfig;
   /** Route the S2 client through a proxy whose connections can be cut. */
   droppable?: boolean;
+  /** Route the S2 client through a proxy that can be shut for good. */
+  breakable?: boolean;
 }
 
 /** A backend the suite runs against. */
@@ -71,7 +75,7 @@ const s2lite: Backend = {
   name: "s2-lite",
   async open(options = {}) {
     const server = await sharedLite();
-    const proxy = options.droppable ? startTcpProxy(server.port) : undefined;
+    const proxy = options.droppable || options.breakable ? startTcpProxy(server.port) : undefined;
     const url = proxy?.url ?? server.url;
     const store = await S2Store.connect({
       accessToken: "test",
@@ -85,6 +89,7 @@ const s2lite: Backend = {
       backend: "s2-lite",
       prefix: uniquePrefix(),
       dropConnections: proxy ? () => proxy.dropAll() : undefined,
+      breakStore: proxy ? () => proxy.close() : undefined,
       async close() {
         await store.close();
         proxy?.close();

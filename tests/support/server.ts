@@ -22,7 +22,11 @@ export interface ServerUnderTest extends RunningServer {
 }
 
 /** Starts a server over an already opened store with extra environment. */
-export async function serveStore(under: StoreUnderTest, env: Record<string, string> = {}): Promise<ServerUnderTest> {
+export async function serveStore(
+  under: StoreUnderTest,
+  env: Record<string, string> = {},
+  port = 0,
+): Promise<ServerUnderTest> {
   const dataDir = await Deno.makeTempDir({ prefix: "replaya-server-" });
   const config = loadConfig({
     REPLAYA_PORT: "1",
@@ -31,8 +35,8 @@ export async function serveStore(under: StoreUnderTest, env: Record<string, stri
     REPLAYA_APPEND_TOKEN_SECRET: TEST_SECRET,
     ...env,
   });
-  config.port = 0;
-  const server = await startServer(config, { store: under.store, quiet: true });
+  config.port = port;
+  const server = await startServer(config, { store: under.store, quiet: true, build: false });
   return {
     ...server,
     backend: under.backend,

@@ -48,7 +48,9 @@ export function startTcpProxy(targetPort: number): TcpProxy {
     },
     close() {
       this.dropAll();
-      listener.close();
+      try {
+        listener.close();
+      } catch { /* already closed */ }
     },
   };
 }

@@ -1,0 +1,47 @@
+/**
+ * The list filters: a plain GET form, so filtered views are links.
+ *
+ * @module
+ */
+
+/** Renders the filter form with the current values. */
+export function Filters({ values }: { values: Record<string, string> }) {
+  const v = (name: string) => values[name] ?? "";
+  return (
+    <form method="get" action="/" class="filters" data-testid="filters">
+      <label>
+        User <input name="user" value={v("user")} placeholder="user id" />
+      </label>
+      <label>
+        Source <input name="source" value={v("source")} placeholder="site or app" />
+      </label>
+      <label>
+        URL contains <input name="url" value={v("url")} placeholder="/checkout" />
+      </label>
+      <label>
+        Status
+        <select name="status">
+          <option value="" selected={!v("status")}>Any</option>
+          <option value="live" selected={v("status") === "live"}>Live</option>
+          <option value="ended" selected={v("status") === "ended"}>Ended</option>
+        </select>
+      </label>
+      <label>
+        Errors
+        <select name="errors">
+          <option value="" selected={!v("errors")}>Any</option>
+          <option value="yes" selected={v("errors") === "yes"}>With errors</option>
+          <option value="no" selected={v("errors") === "no"}>Without</option>
+        </select>
+      </label>
+      <label>
+        From <input type="date" name="from" value={v("from")} />
+      </label>
+      <label>
+        To <input type="date" name="to" value={v("to")} />
+      </label>
+      <button type="submit">Filter</button>
+      <a href="/" class="reset">Reset</a>
+    </form>
+  );
+}

@@ -1,0 +1,52 @@
+/**
+ * Server side of an island: renders the component's HTML inside a marker and
+ * its props as JSON in a `<script type="application/json">` block, which the
+ * browser never executes (the CSP allows no inline scripts). The island's
+ * client bundle (see lib/islands/build.ts) hydrates the marker.
+ *
+ * @module
+ */
+
+import type { ComponentType } from "preact";
+
+let counter = 0;
+
+/**
+ * Serializes props for a JSON script block: `<` and line separators escaped,
+ * so no string can close the block or break out of it.
+ */
+export function serializeProps(props: unknown): string {
+  return JSON.stringify(props ?? {})
+    .replaceAll("<", "\\u003c")
+    .replaceAll(">", "\\u003e")
+    .replaceAll("&", "\\u0026")
+    .replaceAll("\u2028", "\\u2028")
+    .replaceAll("\u2029", "\\u2029");
+}
+
+/** Props of {@link Island}. */
+export interface IslandProps<P> {
+  /** The island's file name in islands/, e.g. "Player". */
+  name: string;
+  component: ComponentType<P>;
+  props: P;
+}
+
+/**
+ * Renders an island.
+ *
+ * @example
+ * <Island name="Player" component={Player} props={{ sessionId, live: true, startedAt }} />
+ */
+export function Island<P>({ name, component: Component, props }: IslandProps<P>) {
+  const id = `island-${name}-${(counter++).toString(36)}`;
+  return (
+    <>
+      {/* @ts-ignore: generic props spread */}
+      <div data-island={name} data-props={id}>
+        <Component {...props as P & Record<string, unknown>} />
+      </div>
+      <script type="application/json" id={id} dangerouslySetInnerHTML={{ __html: serializeProps(props) }} />
+    </>
+  );
+}

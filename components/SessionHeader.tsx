@@ -1,0 +1,73 @@
+/**
+ * The session page's header: who, where, when, with what, and the actions
+ * (export, delete).
+ *
+ * @module
+ */
+
+import Bowser from "bowser";
+import type { SessionMeta } from "../lib/sessions/codec.ts";
+import type { EndSummary } from "../lib/sessions/summaries.ts";
+import { formatDuration, formatTime } from "./format.ts";
+
+/** Props of {@link SessionHeader}. */
+export interface SessionHeaderProps {
+  meta: SessionMeta;
+  live: boolean;
+  end?: EndSummary;
+}
+
+/** Metadata header of a session page. */
+export function SessionHeader({ meta, live, end }: SessionHeaderProps) {
+  const agent = meta.userAgent ? Bowser.parse(meta.userAgent) : undefined;
+  const facts: Array<[string, string | undefined]> = [
+    ["Started", formatTime(meta.createdAt)],
+    ["Duration", end ? formatDuration(end.lastEventAt - meta.createdAt) : undefined],
+    ["User", end?.userId ?? meta.userId],
+    ["Source", meta.source],
+    ["Entry URL", meta.url],
+    ["Referrer", meta.referrer],
+    ["Browser", agent ? `${agent.browser.name ?? "?"} ${agent.browser.version ?? ""}`.trim() : undefined],
+    ["OS", agent?.os.name],
+    ["Device", agent?.platform.type],
+    ["Viewport", meta.viewport ? `${meta.viewport.width}×${meta.viewport.height}` : undefined],
+    ["Language", meta.language],
+    ["Pages", end ? String(end.pages) : undefined],
+    ["Events", end ? String(end.events) : undefined],
+    ["Errors", end ? String(end.errors) : undefined],
+    [
+      "Ended",
+      end ? `${formatTime(end.endedAt)} (${end.reason === "lease_expired" ? "went quiet" : "stopped"})` : undefined,
+    ],
+  ];
+  return (
+    <header class="session-header" data-testid="session-header" data-status={live ? "live" : "ended"}>
+      <div class="title">
+        <h1>
+          Session <code>{meta.id}</code>
+        </h1>
+        {live
+          ? <span class="badge live" data-testid="status">Live</span>
+          : <span class="badge ended" data-testid="status">Ended</span>}
+        <div class="actions">
+          <a class="button" href={`/api/sessions/${meta.id}/export`} download data-testid="export">Export JSON</a>
+          <a class="button danger" href={`/sessions/${meta.id}/delete`} data-testid="delete">Delete…</a>
+        </div>
+      </div>
+      <dl class="facts">
+        {facts.filter(([, value]) => value).map(([name, value]) => (
+          <div key={name}>
+            <dt>{name}</dt>
+            <dd title={value}>{value}</dd>
+          </div>
+        ))}
+      </dl>
+      {meta.traits && Object.keys(meta.traits).length > 0 && (
+        <details class="traits">
+          <summary>Traits</summary>
+          <pre>{JSON.stringify(meta.traits, null, 2)}</pre>
+        </details>
+      )}
+    </header>
+  );
+}

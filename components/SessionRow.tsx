@@ -1,0 +1,64 @@
+/**
+ * One row of the session list, shared by the server-rendered table and the
+ * live "new sessions" island (so it must stay client-safe).
+ *
+ * @module
+ */
+
+import { formatDuration, formatTime, shortUrl } from "./format.ts";
+
+/** What a row shows; ended sessions carry their final counts. */
+export interface RowData {
+  id: string;
+  createdAt: number;
+  url: string;
+  source?: string;
+  userId?: string;
+  browser?: string;
+  os?: string;
+  device?: string;
+  live: boolean;
+  durationMs?: number;
+  end?: { pages: number; events: number; errors: number };
+}
+
+/** The table's column headings. */
+export const COLUMNS = [
+  "Status",
+  "Started",
+  "Duration",
+  "User",
+  "Source",
+  "Entry URL",
+  "Pages",
+  "Events",
+  "Errors",
+  "Browser",
+  "OS",
+  "Device",
+];
+
+/** A `<tr>` for one session. */
+export function SessionRow({ row }: { row: RowData }) {
+  const count = (n: number | undefined) => (row.end ? String(n ?? 0) : "—");
+  return (
+    <tr data-testid="session-row" data-session={row.id} data-status={row.live ? "live" : "ended"}>
+      <td>
+        {row.live ? <span class="badge live">Live</span> : <span class="badge ended">Ended</span>}
+      </td>
+      <td>
+        <a href={`/sessions/${row.id}`}>{formatTime(row.createdAt)}</a>
+      </td>
+      <td>{row.durationMs === undefined ? "—" : formatDuration(row.durationMs)}</td>
+      <td>{row.userId ?? <span class="muted">anonymous</span>}</td>
+      <td>{row.source ?? "—"}</td>
+      <td class="url" title={row.url}>{shortUrl(row.url)}</td>
+      <td class="num">{count(row.end?.pages)}</td>
+      <td class="num">{count(row.end?.events)}</td>
+      <td class={`num${(row.end?.errors ?? 0) > 0 ? " has-errors" : ""}`}>{count(row.end?.errors)}</td>
+      <td>{row.browser ?? "—"}</td>
+      <td>{row.os ?? "—"}</td>
+      <td>{row.device ?? "—"}</td>
+    </tr>
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * Read-side access control: one admin token from the environment, a login
+ * form that trades it for a signed HttpOnly SameSite=Strict cookie, and CSRF
+ * tokens bound to that cookie for state-changing forms (delete, logout).
+ * With no admin token the server only listens on loopback, and everyone who
+ * can reach it is the admin.
+ *
+ * @module
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { base64url, Hmac } from "./hmac.ts";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set by {@link requireViewer}. */
+    viewer: Viewer;
+  }
+}
+
+/** The session cookie's name. */
+export const COOKIE = "replaya_session";
+const MAX_AGE_SECS = 7 * 86_400;
+
+/** The login state of a request. */
+export interface Viewer {
+  /** Whether login is required at all (an admin token is configured). */
+  loginRequired: boolean;
+  /** Whether this request may read. */
+  authenticated: boolean;
+  /** Token for forms that change state; empty when logged out. */
+  csrf: string;
+}
+
+/** Issues and checks dashboard cookies and CSRF tokens. */
+export class DashboardAuth {
+  readonly loginRequired: boolean;
+  #adminToken?: string;
+  #cookies: Hmac;
+  #csrf: Hmac;
+  #compare: Hmac;
+  #now: () => number;
+
+  constructor(options: { adminToken?: string; secret: string; now?: () => number }) {
+    this.#adminToken = options.adminToken;
+    this.loginRequired = options.adminToken !== undefined;
+    // Keys depend on the admin token too, so rotating it logs everyone out.
+    const key = `${options.secret}:${options.adminToken ?? ""}`;
+    this.#cookies = new Hmac(`dashboard-cookie:${key}`);
+    this.#csrf = new Hmac(`dashboard-csrf:${key}`);
+    this.#compare = new Hmac(`dashboard-compare:${key}`);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Constant-time check of a submitted admin token. */
+  async checkAdminToken(candidate: string): Promise<boolean> {
+    if (!this.#adminToken) return false;
+    const [a, b] = await Promise.all([this.#compare.sign(candidate), this.#compare.sign(this.#adminToken)]);
+    return a.length === b.length && a === b;
+  }
+
+  /** Sets the session cookie after a successful login. */
+  async login(c: Context): Promise<void> {
+    const expires = Math.floor(this.#now() / 1000) + MAX_AGE_SECS;
+    const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
+    const payload = `${expires}.${nonce}`;
+    setCookie(c, COOKIE, `${payload}.${await this.#cookies.sign(payload)}`, {
+      httpOnly: true,
+      sameSite: "Strict",
+      secure: new URL(c.req.url).protocol === "https:",
+      path: "/",
+      maxAge: MAX_AGE_SECS,
+    });
+  }
+
+  /** Clears the session cookie. */
+  logout(c: Context): void {
+    deleteCookie(c, COOKIE, { path: "/" });
+  }
+
+  /** Who is asking: a valid cookie, an `Authorization: Bearer <admin token>` (scrapers), or open loopback. */
+  async viewer(c: Context): Promise<Viewer> {
+    if (!this.loginRequired) return { loginRequired: false, authenticated: true, csrf: await this.#csrf.sign("open") };
+    const nonce = await this.#validCookie(getCookie(c, COOKIE));
+    if (nonce) return { loginRequired: true, authenticated: true, csrf: await this.#csrf.sign(nonce) };
+    const bearer = c.req.header("authorization")?.match(/^Bearer (.+)$/)?.[1];
+    if (bearer && await this.checkAdminToken(bearer)) return { loginRequired: true, authenticated: true, csrf: "" };
+    return { loginRequired: true, authenticated: false, csrf: "" };
+  }
+
+  /** Whether a submitted CSRF token matches this request's login. */
+  async checkCsrf(c: Context, submitted: string | undefined): Promise<boolean> {
+    if (!submitted) return false;
+    const expected = (await this.viewer(c)).csrf;
+    return expected !== "" && expected === submitted;
+  }
+
+  async #validCookie(value: string | undefined): Promise<string | undefined> {
+    const parts = value?.split(".");
+    if (!parts || parts.length !== 3) return undefined;
+    const [expires, nonce, signature] = parts;
+    if (!(await this.#cookies.verify(`${expires}.${nonce}`, signature))) return undefined;
+    if (Number(expires) * 1000 < this.#now()) return undefined;
+    return nonce;
+  }
+}
+
+/**
+ * Requires a logged-in viewer. Pages redirect to the login form; APIs get a
+ * JSON 401. The viewer is stored on the context as `viewer`.
+ */
+export function requireViewer(auth: DashboardAuth, kind: "page" | "api"): MiddlewareHandler {
+  return async (c, next) => {
+    const viewer = await auth.viewer(c);
+    c.set("viewer", viewer);
+    if (viewer.authenticated) return await next();
+    if (kind === "api") {
+      return c.json({ error: { code: "login_required", message: "log in to the dashboard first" } }, 401);
+    }
+    const next_ = new URL(c.req.url);
+    return c.redirect(`/login?next=${encodeURIComponent(next_.pathname + next_.search)}`, 303);
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The session list, newest first, paged with a cursor, filtered on the server
+ * with no database: it scans the per-day summary streams newest day first,
+ * within a scan budget, and says when it stopped early.
+ *
+ * @module
+ */
+
+import { dayOfSummaryStream, readDay, type SessionSummary, SUMMARY_PREFIX } from "./summaries.ts";
+import { createdAtOf, isSessionId } from "./ids.ts";
+import type { Sessions } from "./service.ts";
+
+/** Filters from the list page's GET form. */
+export interface SessionFilter {
+  /** Case-insensitive substring of the user id. */
+  userId?: string;
+  /** Exact source (site or app name). */
+  source?: string;
+  /** Case-insensitive substring of the entry URL. */
+  urlContains?: string;
+  status?: "live" | "ended";
+  hasErrors?: boolean;
+  /** Inclusive range on the start time, ms since the epoch. */
+  from?: number;
+  to?: number;
+}
+
+/** A row of the list. */
+export interface SessionRow extends SessionSummary {
+  live: boolean;
+  /** From start to the last event (or now, while live). */
+  durationMs: number;
+}
+
+/** A page of the list. */
+export interface SessionPage {
+  rows: SessionRow[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  next?: string;
+  /** The scan budget ran out before the page was full; `next` continues the scan. */
+  stoppedEarly: boolean;
+  /** Summary records read. */
+  scanned: number;
+}
+
+/** Options for {@link listSessions}. */
+export interface ListQuery {
+  filter?: SessionFilter;
+  /** The id of the last row already shown. */
+  cursor?: string;
+  limit?: number;
+  /** How many summary records one request may read (default 50,000). */
+  budget?: number;
+  now?: number;
+}
+
+/** Whether any filter is set. */
+export function isFiltered(filter: SessionFilter = {}): boolean {
+  return Object.values(filter).some((v) => v !== undefined && v !== "");
+}
+
+/**
+ * Lists sessions newest first. Rows without an end record are settled (a
+ * lapsed lease is stopped now), so "live" is always the truth.
+ *
+ * @example
+ * const page = await listSessions(sessions, { filter: { hasErrors: true }, limit: 50 });
+ */
+export async function listSessions(sessions: Sessions, query: ListQuery = {}): Promise<SessionPage> {
+  const { filter = {}, limit = 50, budget = 50_000 } = query;
+  const cursor = query.cursor && isSessionId(query.cursor) ? query.cursor : undefined;
+  const now = query.now ?? Date.now();
+  const rows: SessionRow[] = [];
+  let scanned = 0;
+  for (const day of await dayStreams(sessions, filter, cursor)) {
+    const { rows: summaries, scanned: read } = await readDay(sessions.store, day);
+    scanned += read;
+    const candidates = summaries.filter((s) => (!cursor || s.id > cursor) && matchesStatic(s, filter));
+    for (const summary of candidates) {
+      const row = await settleRow(sessions, summary, now);
+      if (!matchesStatus(row, filter)) continue;
+      rows.push(row);
+      if (rows.length === limit) return { rows, next: row.id, stoppedEarly: false, scanned };
+    }
+    if (scanned >= budget) {
+      const last = summaries.at(-1)?.id;
+      return { rows, next: last, stoppedEarly: last !== undefined, scanned };
+    }
+  }
+  return { rows, stoppedEarly: false, scanned };
+}
+
+/** Day streams newest first, limited to the date range and to days at or before the cursor. */
+async function dayStreams(sessions: Sessions, filter: SessionFilter, cursor?: string): Promise<string[]> {
+  const days: string[] = [];
+  let startAfter: string | undefined;
+  do {
+    const page = await sessions.store.listStreams({ prefix: SUMMARY_PREFIX, startAfter });
+    days.push(...page.names);
+    startAfter = page.hasMore ? page.names.at(-1) : undefined;
+  } while (startAfter);
+  const cursorDay = cursor ? dayStart(createdAtOf(cursor)) : Infinity;
+  return days.filter((name) => {
+    const day = dayOfSummaryStream(name);
+    if (day > cursorDay) return false;
+    if (filter.from !== undefined && day + 86_400_000 <= filter.from) return false;
+    if (filter.to !== undefined && day > filter.to) return false;
+    return true;
+  });
+}
+
+function dayStart(ms: number): number {
+  return ms - (ms % 86_400_000);
+}
+
+/** Filters that need only the summary. */
+function matchesStatic(s: SessionSummary, f: SessionFilter): boolean {
+  if (f.from !== undefined && s.createdAt < f.from) return false;
+  if (f.to !== undefined && s.createdAt > f.to) return false;
+  if (f.source && s.source !== f.source) return false;
+  if (f.userId && !(s.userId ?? "").toLowerCase().includes(f.userId.toLowerCase())) return false;
+  if (f.urlContains && !s.url.toLowerCase().includes(f.urlContains.toLowerCase())) return false;
+  if (f.hasErrors !== undefined && s.ended && ((s.end?.errors ?? 0) > 0) !== f.hasErrors) return false;
+  return true;
+}
+
+/** Filters that need the settled status. */
+function matchesStatus(row: SessionRow, f: SessionFilter): boolean {
+  if (f.status === "live" && !row.live) return false;
+  if (f.status === "ended" && row.live) return false;
+  if (f.hasErrors !== undefined && ((row.end?.errors ?? 0) > 0) !== f.hasErrors) return false;
+  return true;
+}
+
+/** Turns a summary into a row; a session without an end record is checked (and stopped if lapsed). */
+async function settleRow(sessions: Sessions, summary: SessionSummary, now: number): Promise<SessionRow> {
+  if (summary.ended && summary.end) {
+    return { ...summary, live: false, durationMs: Math.max(0, summary.end.lastEventAt - summary.createdAt) };
+  }
+  const status = await sessions.settle(summary.id).catch(() => ({ live: false, end: undefined }));
+  if (status.live) return { ...summary, live: true, durationMs: Math.max(0, now - summary.createdAt) };
+  const end = status.end;
+  const row: SessionRow = { ...summary, live: false, ended: true, durationMs: 0 };
+  if (end) {
+    const { k: _k, id: _id, ...rest } = end;
+    row.end = rest;
+    row.userId = end.userId ?? row.userId;
+    row.durationMs = Math.max(0, end.lastEventAt - summary.createdAt);
+  }
+  return row;
+}

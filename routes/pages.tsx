@@ -1,0 +1,328 @@
+/**
+ * The dashboard's server-rendered pages:
+ *
+ * - `/`                    session list, newest first, cursor-paged, filtered by a GET form
+ * - `/sessions/:id`        metadata, the player island (live-tailing while active), export, delete
+ * - `/sessions/:id/delete` confirmation form (POST deletes, with CSRF)
+ * - `/setup`               the snippet for this server; in development, a page that records a test session
+ * - `/login`, `/logout`
+ *
+ * @module
+ */
+
+import { type Context, Hono } from "hono";
+import type { VNode } from "preact";
+import { renderToString } from "preact-render-to-string";
+import { snippet } from "../recorder/src/snippet.ts";
+import { type DashboardAuth, requireViewer } from "../lib/auth/dashboard.ts";
+import type { Manifest } from "../lib/islands/build.ts";
+import { isFiltered, listSessions, type SessionFilter } from "../lib/sessions/list.ts";
+import { isSessionId } from "../lib/sessions/ids.ts";
+import type { Sessions } from "../lib/sessions/service.ts";
+import { StoreError } from "../lib/store/mod.ts";
+import { Layout } from "../components/Layout.tsx";
+import { Island } from "../components/Island.tsx";
+import { COLUMNS, SessionRow } from "../components/SessionRow.tsx";
+import { Filters } from "../components/Filters.tsx";
+import { SessionHeader } from "../components/SessionHeader.tsx";
+import { ErrorPage } from "../components/ErrorPage.tsx";
+import LiveSessions from "../islands/LiveSessions.tsx";
+import Player from "../islands/Player.tsx";
+
+/** What the pages need. */
+export interface PageDeps {
+  sessions: Sessions;
+  auth: DashboardAuth;
+  manifest: () => Manifest;
+  projectKey: string;
+  mode: "production" | "development";
+}
+
+/** Renders a page to an HTML response. */
+export function html(c: Context, page: VNode, status: 200 | 400 | 403 | 404 | 503 = 200): Response {
+  return c.html("<!doctype html>" + renderToString(page), status);
+}
+
+/** The page routes. */
+export function pageRoutes(deps: PageDeps): Hono {
+  const { sessions, auth } = deps;
+  const app = new Hono();
+  const island = (name: string) => deps.manifest().islands[name];
+  const logoutOf = (c: Context) => {
+    const viewer = c.get("viewer");
+    return viewer.loginRequired ? { csrf: viewer.csrf } : undefined;
+  };
+
+  app.get("/login", async (c) => {
+    if (!auth.loginRequired || (await auth.viewer(c)).authenticated) {
+      return c.redirect(safeNext(c.req.query("next")), 303);
+    }
+    return html(c, <LoginPage next={safeNext(c.req.query("next"))} />);
+  });
+
+  app.post("/login", async (c) => {
+    const form = await c.req.parseBody();
+    const next = safeNext(String(form.next ?? "/"));
+    if (!auth.loginRequired) return c.redirect(next, 303);
+    if (!(await auth.checkAdminToken(String(form.token ?? "")))) {
+      return html(c, <LoginPage next={next} error="That token is not right." />, 403);
+    }
+    await auth.login(c);
+    return c.redirect(next, 303);
+  });
+
+  app.post("/logout", async (c) => {
+    const form = await c.req.parseBody();
+    if (!(await auth.checkCsrf(c, String(form.csrf ?? "")))) {
+      return html(c, <ErrorPage title="Forbidden" message="The form expired; reload the page and try again." />, 403);
+    }
+    auth.logout(c);
+    return c.redirect("/login", 303);
+  });
+
+  app.use("*", async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    if (path === "/login") return await next();
+    return await requireViewer(auth, "page")(c, next);
+  });
+
+  app.get("/", async (c) => {
+    const filter = parseFilter(c.req.query());
+    const cursor = c.req.query("cursor");
+    const page = await listSessions(sessions, { filter, cursor, limit: 50 });
+    const query = new URLSearchParams(Object.entries(c.req.query()).filter(([k, v]) => k !== "cursor" && v));
+    const nextHref = page.next ? `/?${new URLSearchParams([...query, ["cursor", page.next]])}` : undefined;
+    const liveOn = !cursor && !isFiltered(filter);
+    return html(
+      c,
+      <Layout title="Sessions" active="sessions" scripts={liveOn ? [island("LiveSessions")] : []} logout={logoutOf(c)}>
+        <h1>Sessions</h1>
+        <Filters values={c.req.query()} />
+        {liveOn && <Island name="LiveSessions" component={LiveSessions} props={{ enabled: true }} />}
+        {page.rows.length === 0 && !page.stoppedEarly
+          ? (
+            <div class="empty" data-testid="empty">
+              {isFiltered(filter) || cursor ? <p>No sessions match these filters.</p> : (
+                <p>
+                  No sessions recorded yet. <a href="/setup">Add the recorder to your site</a>{" "}
+                  and they will appear here as they happen.
+                </p>
+              )}
+            </div>
+          )
+          : (
+            <table class="sessions" data-testid="sessions">
+              <thead>
+                <tr>{COLUMNS.map((col) => <th key={col}>{col}</th>)}</tr>
+              </thead>
+              <tbody>{page.rows.map((row) => <SessionRow key={row.id} row={row} />)}</tbody>
+            </table>
+          )}
+        {page.stoppedEarly && (
+          <p class="notice" data-testid="stopped-early">
+            Searched {page.scanned.toLocaleString("en")} summaries without filling the page.{" "}
+            <a href={nextHref}>Continue searching older sessions</a>
+          </p>
+        )}
+        {!page.stoppedEarly && nextHref && (
+          <p class="pager">
+            <a href={nextHref} data-testid="next-page">Older sessions →</a>
+          </p>
+        )}
+      </Layout>,
+    );
+  });
+
+  app.get("/sessions/:id", async (c) => {
+    const id = c.req.param("id");
+    const details = isSessionId(id) ? await sessions.details(id) : undefined;
+    if (!details) {
+      return html(
+        c,
+        <Layout title="Not found" logout={logoutOf(c)}>
+          <ErrorPage
+            title="Session not found"
+            message="It may have been deleted, or it expired under the retention policy."
+          />
+        </Layout>,
+        404,
+      );
+    }
+    return html(
+      c,
+      <Layout title="Session" scripts={[island("Player")]} styles={["/static/player.css"]} logout={logoutOf(c)}>
+        <SessionHeader meta={details.meta} live={details.live} end={details.end} />
+        <Island
+          name="Player"
+          component={Player}
+          props={{ sessionId: id, live: details.live, startedAt: details.meta.createdAt }}
+        />
+      </Layout>,
+    );
+  });
+
+  app.get("/sessions/:id/delete", (c) => {
+    const id = c.req.param("id");
+    if (!isSessionId(id)) return html(c, <ErrorPage title="Not found" message="No such session." />, 404);
+    const viewer = c.get("viewer");
+    return html(
+      c,
+      <Layout title="Delete session" logout={logoutOf(c)}>
+        <h1>Delete this session?</h1>
+        <p>The recording is removed from the store for good. This cannot be undone.</p>
+        <form method="post" action={`/sessions/${id}/delete`} class="confirm">
+          <input type="hidden" name="csrf" value={viewer.csrf} />
+          <button type="submit" class="danger" data-testid="confirm-delete">Delete session</button>{" "}
+          <a href={`/sessions/${id}`}>Cancel</a>
+        </form>
+      </Layout>,
+    );
+  });
+
+  app.post("/sessions/:id/delete", async (c) => {
+    const id = c.req.param("id");
+    const form = await c.req.parseBody();
+    if (!isSessionId(id)) return html(c, <ErrorPage title="Not found" message="No such session." />, 404);
+    if (!(await auth.checkCsrf(c, String(form.csrf ?? "")))) {
+      return html(c, <ErrorPage title="Forbidden" message="The form expired; reload the page and try again." />, 403);
+    }
+    await sessions.delete(id);
+    return c.redirect("/", 303);
+  });
+
+  app.get("/setup", (c) => {
+    const origin = new URL(c.req.url).origin;
+    const code = snippet({ endpoint: origin, projectKey: deps.projectKey });
+    return html(
+      c,
+      <Layout title="Setup" active="setup" logout={logoutOf(c)}>
+        <h1>Record your site</h1>
+        <p>
+          Paste this into every page you want to record, just before <code>&lt;/head&gt;</code>:
+        </p>
+        <pre class="snippet" data-testid="snippet"><code>{code}</code></pre>
+        <p>
+          Or install the package: <code>npm install @replaya/recorder</code>, then{" "}
+          <code>
+            {`import { init } from "@replaya/recorder"; init({ endpoint: "${origin}", projectKey: "${deps.projectKey}" });`}
+          </code>
+        </p>
+        <p class="muted">
+          The project key is public and write-only: it can start sessions, never read them. Inputs are masked by
+          default; add the class <code>replaya-block</code> to hide an element, <code>replaya-mask</code>{" "}
+          to mask its text.
+        </p>
+        {deps.mode === "development" && (
+          <p>
+            <a href="/setup/test" data-testid="test-page-link">Open a test page</a>{" "}
+            that records a session into this server.
+          </p>
+        )}
+      </Layout>,
+    );
+  });
+
+  app.get("/setup/test", (c) => {
+    if (deps.mode !== "development") {
+      return html(c, <ErrorPage title="Not found" message="Only in development." />, 404);
+    }
+    return html(
+      c,
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <title>RePlaya test page</title>
+          <link rel="stylesheet" href="/static/app.css" />
+          <script src="/setup/test-init.js" />
+          <script async src={deps.manifest().recorder} />
+        </head>
+        <body>
+          <main>
+            <h1>Test page</h1>
+            <p>This page is being recorded. Click, type, scroll, then open the dashboard in another tab.</p>
+            <p>
+              <button type="button">A button to click</button>
+            </p>
+            <p>
+              <label>
+                A field (masked in the recording): <input name="secret" />
+              </label>
+            </p>
+            <p>
+              <a href="/" target="_blank">Open the dashboard</a>
+            </p>
+          </main>
+        </body>
+      </html>,
+    );
+  });
+
+  app.get("/setup/test-init.js", (c) => {
+    if (deps.mode !== "development") return c.text("", 404);
+    const origin = new URL(c.req.url).origin;
+    c.header("Content-Type", "application/javascript; charset=utf-8");
+    c.header("Cache-Control", "no-store");
+    return c.body(
+      `window.replaya=window.replaya||function(){(replaya.q=replaya.q||[]).push(arguments)};replaya("init",${
+        JSON.stringify({ endpoint: origin, projectKey: deps.projectKey, source: "replaya-test-page" })
+      });\n`,
+    );
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof StoreError && (error.code === "unavailable" || error.code === "timeout")) {
+      return html(
+        c,
+        <ErrorPage
+          title="Store unavailable"
+          message="The session store is not answering right now. Try again shortly."
+        />,
+        503,
+      );
+    }
+    console.error(error);
+    throw error;
+  });
+
+  return app;
+}
+
+function LoginPage({ next, error }: { next: string; error?: string }) {
+  return (
+    <Layout title="Log in">
+      <form method="post" action="/login" class="login">
+        <h1>Log in</h1>
+        <p class="muted">Enter the admin token this server was started with (REPLAYA_ADMIN_TOKEN).</p>
+        {error && <p class="error" role="alert">{error}</p>}
+        <input type="hidden" name="next" value={next} />
+        <label>
+          Admin token <input type="password" name="token" autocomplete="current-password" required autofocus />
+        </label>
+        <button type="submit">Log in</button>
+      </form>
+    </Layout>
+  );
+}
+
+/** Only same-site paths are valid login redirects. */
+function safeNext(next: string | undefined): string {
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+}
+
+/** The list filters from the query string; invalid values are ignored. */
+export function parseFilter(query: Record<string, string>): SessionFilter {
+  const day = (value: string | undefined, end: boolean) => {
+    if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
+    const ms = Date.parse(`${value}T00:00:00Z`);
+    return Number.isNaN(ms) ? undefined : end ? ms + 86_399_999 : ms;
+  };
+  return {
+    userId: query.user?.trim() || undefined,
+    source: query.source?.trim() || undefined,
+    urlContains: query.url?.trim() || undefined,
+    status: query.status === "live" || query.status === "ended" ? query.status : undefined,
+    hasErrors: query.errors === "yes" ? true : query.errors === "no" ? false : undefined,
+    from: day(query.from, false),
+    to: day(query.to, true),
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Debian's Chromium driven by playwright-core. Locally a missing browser
+ * skips the browser tests with one line; in CI (CI=true) it is a failure.
+ *
+ * @module
+ */
+
+import { existsSync } from "node:fs";
+import { type Browser, chromium } from "playwright-core";
+
+/** Where Debian installs Chromium (`apt-get install chromium`). */
+export const CHROMIUM = Deno.env.get("CHROMIUM_BIN") ?? "/usr/bin/chromium";
+
+/** Whether the browser tests can run; throws in CI when they cannot. */
+export function browserAvailable(): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  if (Deno.env.get("CI") === "true") throw new Error(`Chromium is required in CI but ${CHROMIUM} is missing`);
+  console.log(`Browser tests skipped: no Chromium at ${CHROMIUM}. Enable them with: apt-get install chromium`);
+  return false;
+}
+
+/** Launches headless Chromium with the flags this sandbox needs. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** Waits until `check` returns a truthy value, polling; fails after `ms` with `what`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+}
