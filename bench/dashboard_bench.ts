@@ -1,0 +1,282 @@
+/**
+ * `deno task bench:dashboard`: the dashboard's figures, both backends in one run.
+ *
+ * 1. Live-tail latency: from the server acknowledging an ingest request to the
+ *    event arriving on a viewer's SSE stream, p50/p99, with 1 and 50 viewers.
+ * 2. A 30-minute session generated from the recorded fixture: time until the
+ *    first full snapshot reaches the player's stream (time to first frame,
+ *    server side) and until the whole session has loaded; plus, in Chromium,
+ *    until the player island shows its first frame.
+ * 3. The list page with 10,000 sessions, unfiltered and filtered.
+ */
+
+import { loadConfig } from "../lib/config.ts";
+import { startServer } from "../lib/server.ts";
+import { Sessions } from "../lib/sessions/service.ts";
+import { SqliteStore } from "../lib/store/sqlite.ts";
+import { S2Store } from "../lib/store/s2.ts";
+import type { StreamStore } from "../lib/store/mod.ts";
+import type { RrwebEvent } from "../lib/sessions/events.ts";
+import { liteAvailable, printSkipNotice, startLite } from "../tests/support/s2_lite.ts";
+import { browserAvailable, launchBrowser } from "../tests/support/browser.ts";
+import { percentile, table } from "./report.ts";
+
+const KEY = "pk_bench_0123456789";
+const SAMPLES = Number(Deno.env.get("BENCH_SAMPLES") ?? 200);
+const LIST_SESSIONS = Number(Deno.env.get("BENCH_LIST_SESSIONS") ?? 10_000);
+const fixture = JSON.parse(await Deno.readTextFile("tests/fixtures/recorded_session.json")) as {
+  durationMs: number;
+  batches: Array<{ events: RrwebEvent[] }>;
+};
+
+async function serve(store: StreamStore) {
+  const dataDir = await Deno.makeTempDir({ prefix: "replaya-bench-" });
+  const config = loadConfig({
+    REPLAYA_DATA_DIR: dataDir,
+    REPLAYA_PROJECT_KEYS: KEY,
+    REPLAYA_APPEND_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-00",
+    REPLAYA_CLIENT_RATE_PER_MINUTE: "100000000",
+    REPLAYA_SESSION_RATE_PER_SECOND: "100000",
+  });
+  config.port = 0;
+  const server = await startServer(config, { store, quiet: true, build: false });
+  return { ...server, close: async () => (await server.close(), await Deno.remove(dataDir, { recursive: true })) };
+}
+
+async function start(url: string) {
+  const res = await fetch(`${url}/api/sessions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ projectKey: KEY, meta: { url: "https://shop.example/", userAgent: "bench" } }),
+  });
+  return await res.json() as { sessionId: string; token: string };
+}
+
+function send(url: string, s: { sessionId: string; token: string }, seq: number, events: unknown[]) {
+  return fetch(`${url}/api/sessions/${s.sessionId}/events`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${s.token}` },
+    body: JSON.stringify({ writerId: "bench", seq, sentAt: Date.now(), events }),
+  });
+}
+
+/** Follows a session's SSE stream, calling `onEvents` with each batch's events. */
+function view(url: string, id: string, onEvents: (events: RrwebEvent[]) => void, signal: AbortSignal): Promise<void> {
+  return (async () => {
+    const res = await fetch(`${url}/api/sessions/${id}/live`, { signal });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    try {
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (block.startsWith("event: events")) onEvents(JSON.parse(block.slice(block.indexOf("data: ") + 6)).events);
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+}
+
+async function liveTail(url: string, viewers: number) {
+  const s = await start(url);
+  await send(url, s, 0, [{ type: 4, timestamp: Date.now(), data: { href: "https://shop.example/" } }]);
+  const abort = new AbortController();
+  const arrivals = new Map<number, number[]>();
+  const views = Array.from({ length: viewers }, () =>
+    view(url, s.sessionId, (events) => {
+      const now = performance.now();
+      for (const e of events) {
+        const n = (e.data as { n?: number })?.n;
+        if (n !== undefined) arrivals.set(n, [...arrivals.get(n) ?? [], now]);
+      }
+    }, abort.signal));
+  await new Promise((r) => setTimeout(r, 500));
+  const samples: number[] = [];
+  for (let n = 1; n <= SAMPLES; n++) {
+    const res = await send(url, s, n, [{ type: 5, timestamp: Date.now(), data: { tag: "bench", n } }]);
+    const acked = performance.now();
+    await res.body?.cancel();
+    const deadline = Date.now() + 5000;
+    while ((arrivals.get(n)?.length ?? 0) < viewers && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    // A viewer may see the event before the writer reads the ack; that counts as 0.
+    for (const at of arrivals.get(n) ?? []) samples.push(Math.max(0, at - acked));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  abort.abort();
+  await Promise.all(views);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), received: samples.length / (SAMPLES * viewers) };
+}
+
+/** Posts the fixture again and again, shifted in time, until it covers `minutes`. */
+async function longSession(url: string, minutes: number) {
+  const s = await start(url);
+  const first = fixture.batches[0].events[0].timestamp;
+  const base = Date.now() - minutes * 60_000;
+  const loops = Math.ceil((minutes * 60_000) / fixture.durationMs);
+  let seq = 0;
+  let events = 0;
+  for (let loop = 0; loop < loops; loop++) {
+    const shift = base + loop * fixture.durationMs - first;
+    for (const batch of fixture.batches) {
+      const shifted = batch.events.map((e) => ({ ...e, timestamp: e.timestamp + shift }));
+      const res = await send(url, s, seq++, shifted);
+      await res.body?.cancel();
+      events += shifted.length;
+    }
+  }
+  await fetch(`${url}/api/sessions/${s.sessionId}/stop`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${s.token}` },
+  });
+  return { id: s.sessionId, batches: seq, events };
+}
+
+async function firstFrame(url: string, id: string) {
+  const t0 = performance.now();
+  let firstSnapshot = 0;
+  const abort = new AbortController();
+  await view(url, id, (events) => {
+    if (!firstSnapshot && events.some((e) => e.type === 2)) firstSnapshot = performance.now() - t0;
+  }, abort.signal);
+  return { firstSnapshot, total: performance.now() - t0 };
+}
+
+async function browserFirstFrame(url: string, id: string, events: number) {
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const t0 = performance.now();
+    await page.goto(`${url}/sessions/${id}`);
+    await page.waitForSelector('[data-testid="player"]:not([data-status="loading"])', { timeout: 30_000 });
+    const first = performance.now() - t0;
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="player"]')?.getAttribute("data-events")) >= n,
+      events,
+      { timeout: 120_000 },
+    );
+    return { first, total: performance.now() - t0 };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Creates sessions spread over the last 7 days, each stopped, some with errors. */
+async function populate(store: StreamStore, count: number) {
+  let clock = Date.now() - 7 * 86_400_000;
+  const step = (7 * 86_400_000) / count;
+  const sessions = new Sessions({ store, now: () => clock, leaseMs: Infinity }); // time is simulated here
+  const queue = Array.from({ length: count }, (_, i) => i);
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+      clock += step;
+      const meta = await sessions.create({
+        url: i % 2 ? "https://shop.example/checkout" : "https://shop.example/",
+        userId: `user-${i}`,
+        userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
+      });
+      const events: RrwebEvent[] = [{ type: 4, timestamp: clock, data: { href: "https://shop.example/" } }];
+      if (i % 10 === 0) events.push({ type: 5, timestamp: clock + 1, data: { tag: "replaya.error", payload: {} } });
+      await sessions.appendEvents(meta.id, { writerId: "w", batch: 0, events });
+      await sessions.stop(meta.id);
+    }
+  }));
+}
+
+async function listTimes(url: string) {
+  const out: Record<string, number> = {};
+  for (
+    const [label, query] of [["unfiltered", ""], ["url contains", "?url=checkout"], ["has errors", "?errors=yes"], [
+      "one user (full scan)",
+      "?user=user-4242",
+    ]]
+  ) {
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const t0 = performance.now();
+      const res = await fetch(`${url}/${query}`);
+      await res.text();
+      times.push(performance.now() - t0);
+    }
+    out[label] = percentile(times, 50);
+  }
+  return out;
+}
+
+const live: string[][] = [];
+const load: string[][] = [];
+const list: string[][] = [];
+const withBrowser = browserAvailable();
+
+async function measure(label: string, open: () => Promise<StreamStore>) {
+  let store = await open();
+  let server = await serve(store);
+  for (const viewers of [1, 50]) {
+    const r = await liveTail(server.url, viewers);
+    live.push([label, String(viewers), r.p50.toFixed(1), r.p99.toFixed(1), `${(100 * r.received).toFixed(1)}%`]);
+  }
+  const session = await longSession(server.url, 30);
+  const f = await firstFrame(server.url, session.id);
+  const b = withBrowser ? await browserFirstFrame(server.url, session.id, session.events) : undefined;
+  load.push([
+    label,
+    `${session.batches} batches, ${session.events} events`,
+    f.firstSnapshot.toFixed(0),
+    f.total.toFixed(0),
+    b ? b.first.toFixed(0) : "skipped",
+    b ? b.total.toFixed(0) : "skipped",
+  ]);
+  await server.close();
+  await store.close();
+  store = await open();
+  const t0 = performance.now();
+  await populate(store, LIST_SESSIONS);
+  const populated = ((performance.now() - t0) / 1000).toFixed(0);
+  server = await serve(store);
+  const times = await listTimes(server.url);
+  for (const [filter, ms] of Object.entries(times)) list.push([label, filter, ms.toFixed(1), `${populated} s`]);
+  await server.close();
+  await store.close();
+}
+
+const dir = await Deno.makeTempDir({ prefix: "replaya-bench-" });
+let n = 0;
+await measure("sqlite (embedded)", () => Promise.resolve(SqliteStore.open({ path: `${dir}/bench-${n++}.db` })));
+if (liteAvailable()) {
+  const lite = await startLite();
+  await measure("s2-lite (in memory)", () =>
+    S2Store.connect({
+      accessToken: "bench",
+      basin: `replaya-bench-${n++}`,
+      accountEndpoint: lite.url,
+      basinEndpoint: lite.url,
+    }));
+  await lite.stop();
+} else {
+  printSkipNotice();
+}
+await Deno.remove(dir, { recursive: true });
+
+console.log(`\nLive tail: ingest ack → event on a viewer's SSE stream (${SAMPLES} events)\n`);
+console.log(table(["backend", "viewers", "p50 ms", "p99 ms", "delivered"], live));
+console.log(`\nA 30-minute session generated from the fixture\n`);
+console.log(
+  table([
+    "backend",
+    "session",
+    "first snapshot on SSE ms",
+    "SSE fully read ms",
+    "browser first frame ms",
+    "browser fully loaded ms",
+  ], load),
+);
+console.log(`\nList page with ${LIST_SESSIONS.toLocaleString("en")} sessions over 7 days (median of 15 requests)\n`);
+console.log(table(["backend", "filter", "p50 ms", "populate time"], list));
