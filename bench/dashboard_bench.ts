@@ -75,7 +75,9 @@ function view(url: string, id: string, onEvents: (events: RrwebEvent[]) => void,
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          if (block.startsWith("event: events")) onEvents(JSON.parse(block.slice(block.indexOf("data: ") + 6)).events);
+          if (!block.startsWith("event: events")) continue;
+          const data = block.split("\n").find((line) => line.startsWith("data: "))!.slice(6);
+          onEvents(JSON.parse(data).events);
         }
       }
     } catch {
@@ -99,7 +101,9 @@ async function liveTail(url: string, viewers: number) {
     }, abort.signal));
   await new Promise((r) => setTimeout(r, 500));
   const samples: number[] = [];
+  const fromSend: number[] = [];
   for (let n = 1; n <= SAMPLES; n++) {
+    const sent = performance.now();
     const res = await send(url, s, n, [{ type: 5, timestamp: Date.now(), data: { tag: "bench", n } }]);
     const acked = performance.now();
     await res.body?.cancel();
@@ -108,12 +112,22 @@ async function liveTail(url: string, viewers: number) {
       await new Promise((r) => setTimeout(r, 1));
     }
     // A viewer may see the event before the writer reads the ack; that counts as 0.
-    for (const at of arrivals.get(n) ?? []) samples.push(Math.max(0, at - acked));
+    for (const at of arrivals.get(n) ?? []) {
+      samples.push(Math.max(0, at - acked));
+      fromSend.push(at - sent);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
   abort.abort();
-  await Promise.all(views);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99), received: samples.length / (SAMPLES * viewers) };
+  // An aborted fetch body does not always settle its pending read on Deno; don't wait forever.
+  await Promise.race([Promise.all(views), new Promise((r) => setTimeout(r, 2000))]);
+  return {
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    sendP50: percentile(fromSend, 50),
+    sendP99: percentile(fromSend, 99),
+    received: samples.length / (SAMPLES * viewers),
+  };
 }
 
 /** Posts the fixture again and again, shifted in time, until it covers `minutes`. */
@@ -150,20 +164,37 @@ async function firstFrame(url: string, id: string) {
   return { firstSnapshot, total: performance.now() - t0 };
 }
 
+/** In Chromium, from navigation start: when the player leaves "loading" (first frame) and has every event. */
 async function browserFirstFrame(url: string, id: string, events: number) {
   const browser = await launchBrowser();
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const t0 = performance.now();
-    await page.goto(`${url}/sessions/${id}`);
-    await page.waitForSelector('[data-testid="player"]:not([data-status="loading"])', { timeout: 30_000 });
-    const first = performance.now() - t0;
-    await page.waitForFunction(
-      (n) => Number(document.querySelector('[data-testid="player"]')?.getAttribute("data-events")) >= n,
-      events,
-      { timeout: 120_000 },
-    );
-    return { first, total: performance.now() - t0 };
+    const runs: Array<{ first: number; total: number }> = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.addInitScript((expected: number) => {
+        const marks: Record<string, number> = {};
+        (globalThis as unknown as { __marks: Record<string, number> }).__marks = marks;
+        new MutationObserver(() => {
+          const player = document.querySelector('[data-testid="player"]');
+          const status = player?.getAttribute("data-status");
+          if (status && status !== "loading") marks.first ??= performance.now();
+          if (Number(player?.getAttribute("data-events")) >= expected) marks.total ??= performance.now();
+        }).observe(document, { subtree: true, attributes: true, childList: true });
+      }, events);
+      await page.goto(`${url}/sessions/${id}`, { waitUntil: "commit" });
+      await page.waitForFunction(
+        (n) => Number(document.querySelector('[data-testid="player"]')?.getAttribute("data-events")) >= n,
+        events,
+        { timeout: 120_000 },
+      );
+      const marks = await page.evaluate(() => (globalThis as unknown as { __marks: Record<string, number> }).__marks);
+      const total = await page.evaluate(() => performance.now());
+      runs.push({ first: marks.first, total: marks.total ?? total });
+      await page.close();
+    }
+    // The first run pays for a cold browser; report the median of three.
+    runs.sort((a, b) => a.first - b.first);
+    return runs[1];
   } finally {
     await browser.close();
   }
@@ -217,12 +248,23 @@ const list: string[][] = [];
 const withBrowser = browserAvailable();
 
 async function measure(label: string, open: () => Promise<StreamStore>) {
+  const progress = (what: string) => console.error(`[${label}] ${what}…`);
+  progress("live tail");
   let store = await open();
   let server = await serve(store);
   for (const viewers of [1, 50]) {
     const r = await liveTail(server.url, viewers);
-    live.push([label, String(viewers), r.p50.toFixed(1), r.p99.toFixed(1), `${(100 * r.received).toFixed(1)}%`]);
+    live.push([
+      label,
+      String(viewers),
+      r.p50.toFixed(1),
+      r.p99.toFixed(1),
+      r.sendP50.toFixed(1),
+      r.sendP99.toFixed(1),
+      `${(100 * r.received).toFixed(1)}%`,
+    ]);
   }
+  progress("30-minute session");
   const session = await longSession(server.url, 30);
   const f = await firstFrame(server.url, session.id);
   const b = withBrowser ? await browserFirstFrame(server.url, session.id, session.events) : undefined;
@@ -237,6 +279,7 @@ async function measure(label: string, open: () => Promise<StreamStore>) {
   await server.close();
   await store.close();
   store = await open();
+  progress(`populating ${LIST_SESSIONS} sessions`);
   const t0 = performance.now();
   await populate(store, LIST_SESSIONS);
   const populated = ((performance.now() - t0) / 1000).toFixed(0);
@@ -266,7 +309,10 @@ if (liteAvailable()) {
 await Deno.remove(dir, { recursive: true });
 
 console.log(`\nLive tail: ingest ack → event on a viewer's SSE stream (${SAMPLES} events)\n`);
-console.log(table(["backend", "viewers", "p50 ms", "p99 ms", "delivered"], live));
+console.log("(a viewer often has the event before the writer has read its ack; that counts as 0)\n");
+console.log(
+  table(["backend", "viewers", "ack→viewer p50 ms", "p99 ms", "send→viewer p50 ms", "p99 ms", "delivered"], live),
+);
 console.log(`\nA 30-minute session generated from the fixture\n`);
 console.log(
   table([

@@ -47,7 +47,11 @@ export async function startServer(
   const sessions = new Sessions({ store, leaseMs: config.ingest.leaseSecs * 1000 });
   metrics.gauges({ activeSessions: () => sessions.activeCount, liveViewers: () => sessions.viewerCount });
   const tokens = new AppendTokens({ secret });
-  const auth = new DashboardAuth({ adminToken: config.dashboard.adminToken, secret });
+  const auth = new DashboardAuth({
+    adminToken: config.dashboard.adminToken,
+    secret,
+    trustProxy: config.ingest.trustProxy,
+  });
   const app = createApp({ config, sessions, tokens, auth, projectKeys, metrics, manifest: () => manifest });
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen: resolve }, app.fetch);

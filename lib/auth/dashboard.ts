@@ -42,8 +42,11 @@ export class DashboardAuth {
   #compare: Hmac;
   #now: () => number;
 
-  constructor(options: { adminToken?: string; secret: string; now?: () => number }) {
+  #trustProxy: boolean;
+
+  constructor(options: { adminToken?: string; secret: string; trustProxy?: boolean; now?: () => number }) {
     this.#adminToken = options.adminToken;
+    this.#trustProxy = options.trustProxy ?? false;
     this.loginRequired = options.adminToken !== undefined;
     // Keys depend on the admin token too, so rotating it logs everyone out.
     const key = `${options.secret}:${options.adminToken ?? ""}`;
@@ -68,7 +71,9 @@ export class DashboardAuth {
     setCookie(c, COOKIE, `${payload}.${await this.#cookies.sign(payload)}`, {
       httpOnly: true,
       sameSite: "Strict",
-      secure: new URL(c.req.url).protocol === "https:",
+      // Behind a TLS-terminating proxy the request itself is plain HTTP.
+      secure: new URL(c.req.url).protocol === "https:" ||
+        (this.#trustProxy && c.req.header("x-forwarded-proto") === "https"),
       path: "/",
       maxAge: MAX_AGE_SECS,
     });

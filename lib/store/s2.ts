@@ -156,14 +156,21 @@ export class S2Store implements StreamStore {
         timestamp: item.timestamp,
       })
     );
-    try {
-      const ack = await this.#basin.stream(stream).append(
-        AppendInput.create(records, { fencingToken: options.fencingToken, matchSeqNum: options.matchSeqNum }),
-        this.#signal(),
-      );
-      return { start: position(ack.start), end: position(ack.end), tail: position(ack.tail) };
-    } catch (error) {
-      throw toStoreError(error, `stream ${stream}`);
+    const input = AppendInput.create(records, { fencingToken: options.fencingToken, matchSeqNum: options.matchSeqNum });
+    for (let attempt = 1;; attempt++) {
+      try {
+        const ack = await this.#basin.stream(stream).append(input, this.#signal());
+        return { start: position(ack.start), end: position(ack.end), tail: position(ack.tail) };
+      } catch (error) {
+        // A transaction conflict aborted the write, so retrying cannot duplicate it. The
+        // noSideEffects policy leaves these to us; s2-lite raises them when concurrent
+        // appends race to auto-create a stream.
+        if (isConflict(error) && attempt < 6) {
+          await sleep(20 * 2 ** attempt * (0.5 + Math.random()));
+          continue;
+        }
+        throw toStoreError(error, `stream ${stream}`);
+      }
     }
   }
 
@@ -301,6 +308,10 @@ function toStored(record: ReadRecord<"bytes">): StoredRecord {
   };
 }
 
+function isConflict(error: unknown): boolean {
+  return error instanceof S2Error && error.status === 409 && error.code === "transaction_conflict";
+}
+
 /** Maps SDK errors to typed store errors; store errors pass through. */
 export function toStoreError(error: unknown, what: string): StoreError {
   if (error instanceof StoreError) return error;
@@ -311,7 +322,7 @@ export function toStoreError(error: unknown, what: string): StoreError {
   if (error instanceof S2Error) {
     const options = { cause: error };
     if (error.status === 404) return new NotFoundError(what, options);
-    if (error.status === 409 && !/conflict/i.test(error.code ?? "")) return new AlreadyExistsError(what, options);
+    if (error.status === 409 && !isConflict(error)) return new AlreadyExistsError(what, options);
     if (error.status === 413) return new TooLargeError(error.message, options);
     if (error.status === 400 || error.status === 422) return new InvalidError(error.message, options);
     if (error.status === 408 || /timeout|timed out/i.test(error.message)) {

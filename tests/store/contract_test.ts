@@ -318,3 +318,9 @@ storeTest(
     await store.deleteStream(`${prefix}never`);
   },
 );
+
+storeTest("concurrent first appends race to create the same streams and all land", async ({ store, prefix }) => {
+  const streams = Array.from({ length: 4 }, (_, i) => `${prefix}race${i}`);
+  await Promise.all(streams.flatMap((s) => Array.from({ length: 24 }, (_, i) => store.append(s, [rec(`r${i}`)]))));
+  for (const s of streams) assert.equal((await readAll(store, s)).length, 24);
+});
