@@ -118,8 +118,14 @@ async function liveTail(url: string, viewers: number) {
     }
     await new Promise((r) => setTimeout(r, 10));
   }
+  // Stopping the session ends every viewer's stream from the server side; the abort is a backstop
+  // (an aborted fetch body does not always settle its pending read on Deno).
+  await fetch(`${url}/api/sessions/${s.sessionId}/stop`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${s.token}` },
+  })
+    .then((r) => r.body?.cancel());
   abort.abort();
-  // An aborted fetch body does not always settle its pending read on Deno; don't wait forever.
   await Promise.race([Promise.all(views), new Promise((r) => setTimeout(r, 2000))]);
   return {
     p50: percentile(samples, 50),

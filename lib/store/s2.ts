@@ -162,10 +162,10 @@ export class S2Store implements StreamStore {
         const ack = await this.#basin.stream(stream).append(input, this.#signal());
         return { start: position(ack.start), end: position(ack.end), tail: position(ack.tail) };
       } catch (error) {
-        // A transaction conflict aborted the write, so retrying cannot duplicate it. The
-        // noSideEffects policy leaves these to us; s2-lite raises them when concurrent
-        // appends race to auto-create a stream.
-        if (isConflict(error) && attempt < 6) {
+        // Concurrent first appends race to auto-create a stream: s2-lite answers some with
+        // 409 transaction_conflict, or 404 stream_not_found, and writes nothing. The
+        // noSideEffects policy leaves these to us; retrying cannot duplicate a record.
+        if (isCreateRace(error) && attempt < 6) {
           await sleep(20 * 2 ** attempt * (0.5 + Math.random()));
           continue;
         }
@@ -310,6 +310,11 @@ function toStored(record: ReadRecord<"bytes">): StoredRecord {
 
 function isConflict(error: unknown): boolean {
   return error instanceof S2Error && error.status === 409 && error.code === "transaction_conflict";
+}
+
+/** The basin creates streams on append, so a missing stream on append is a lost race. */
+function isCreateRace(error: unknown): boolean {
+  return isConflict(error) || (error instanceof S2Error && error.status === 404 && error.code === "stream_not_found");
 }
 
 /** Maps SDK errors to typed store errors; store errors pass through. */
