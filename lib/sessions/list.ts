@@ -72,17 +72,21 @@ export async function listSessions(sessions: Sessions, query: ListQuery = {}): P
   const now = query.now ?? Date.now();
   const rows: SessionRow[] = [];
   let scanned = 0;
+  let examined = 0;
   for (const day of await dayStreams(sessions, filter, cursor)) {
     const { rows: summaries, scanned: read } = await readDay(sessions.store, day);
     scanned += read;
-    const candidates = summaries.filter((s) => (!cursor || s.id > cursor) && matchesStatic(s, filter));
+    const unseen = summaries.filter((s) => !cursor || s.id > cursor);
+    examined += unseen.length;
+    const candidates = unseen.filter((s) => matchesStatic(s, filter));
     for (const summary of candidates) {
       const row = await settleRow(sessions, summary, now);
       if (!matchesStatus(row, filter)) continue;
       rows.push(row);
       if (rows.length === limit) return { rows, next: row.id, stoppedEarly: false, scanned };
     }
-    if (scanned >= budget) {
+    // Stop only after examining something new, so "continue" always makes progress.
+    if (scanned >= budget && examined > 0) {
       const last = summaries.at(-1)?.id;
       return { rows, next: last, stoppedEarly: last !== undefined, scanned };
     }
