@@ -15,3 +15,28 @@ export function concatBytes(chunks: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** Thrown by {@link readCapped} when a stream is longer than allowed. */
+export class SizeLimitError extends Error {
+  override name = "SizeLimitError";
+}
+
+/**
+ * Reads a whole stream, cancelling it and throwing {@link SizeLimitError} as
+ * soon as it passes `maxBytes`, so an oversized body is never read to the end.
+ */
+export async function readCapped(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) return concatBytes(chunks);
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new SizeLimitError(`stream exceeds ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+}

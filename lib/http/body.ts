@@ -6,7 +6,7 @@
  * @module
  */
 
-import { concatBytes } from "../bytes.ts";
+import { readCapped, SizeLimitError } from "../bytes.ts";
 import { gunzip, InflateError, InflateLimitError } from "../sessions/gzip.ts";
 
 /** A request body problem, mapped straight to an HTTP error. */
@@ -39,8 +39,14 @@ export async function readJsonBody(request: Request, limits: BodyLimits): Promis
   }
   const declared = Number(request.headers.get("content-length") ?? 0);
   if (declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
-  const raw = await readCapped(request, limits.maxBytes);
-  let bytes = raw;
+  let raw: Uint8Array = new Uint8Array(0);
+  try {
+    if (request.body) raw = await readCapped(request.body, limits.maxBytes);
+  } catch (error) {
+    if (error instanceof SizeLimitError) throw tooLarge(limits.maxBytes);
+    throw error;
+  }
+  let bytes: Uint8Array = raw;
   if (encoding === "gzip") {
     try {
       bytes = await gunzip(raw, limits.maxInflatedBytes);
@@ -59,24 +65,6 @@ export async function readJsonBody(request: Request, limits: BodyLimits): Promis
   } catch {
     throw new BodyError(400, "malformed_json", "body is not valid JSON");
   }
-}
-
-async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  return concatBytes(chunks);
 }
 
 function tooLarge(maxBytes: number): BodyError {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { concatBytes } from "../bytes.ts";
+import { readCapped, SizeLimitError } from "../bytes.ts";
 
 /** Thrown when inflated data would exceed its limit. */
 export class InflateLimitError extends Error {
@@ -36,23 +36,10 @@ export async function gunzip(
 ): Promise<Uint8Array> {
   const source = input instanceof Uint8Array ? new Blob([input as BlobPart]).stream() : input;
   const inflate = new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
-  const reader = source.pipeThrough(inflate).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
   try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw new InflateLimitError(`inflated body exceeds ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
+    return await readCapped(source.pipeThrough(inflate), maxBytes);
   } catch (error) {
-    if (error instanceof InflateLimitError) throw error;
+    if (error instanceof SizeLimitError) throw new InflateLimitError(`inflated body exceeds ${maxBytes} bytes`);
     throw new InflateError("body is not valid gzip", { cause: error });
   }
-  return concatBytes(chunks);
 }

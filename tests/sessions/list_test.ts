@@ -8,8 +8,6 @@ import { storeTest } from "../support/backends.ts";
 import { Sessions } from "../../lib/sessions/service.ts";
 import { listSessions } from "../../lib/sessions/list.ts";
 
-const DAY = 86_400_000;
-
 /** Sessions on three consecutive days, newest last, every third with an error. */
 async function seed(sessions: Sessions, clock: { now: number }, perDay: number): Promise<string[]> {
   const ids: string[] = [];

@@ -105,8 +105,16 @@ export function backends(): Backend[] {
   return [sqlite];
 }
 
+/** Which backends a test runs on. */
+export interface BackendTestOptions extends OpenOptions {
+  only?: Backend["name"];
+  /** Skip on every backend (e.g. no browser here). */
+  ignore?: boolean;
+}
+
 /**
- * Registers `fn` as one Deno test per backend, named `[backend] name`.
+ * Registers `fn` as one Deno test per backend, named `[backend] name`, with a
+ * store opened for it (and closed after).
  *
  * @example
  * storeTest("appends", async ({ store, prefix }) => { ... });
@@ -114,12 +122,13 @@ export function backends(): Backend[] {
 export function storeTest(
   name: string,
   fn: (t: StoreUnderTest) => Promise<void>,
-  options: OpenOptions & { only?: Backend["name"] } = {},
+  options: BackendTestOptions = {},
 ): void {
   for (const backend of backends()) {
     Deno.test({
       name: `[${backend.name}] ${name}`,
-      ignore: options.only !== undefined && options.only !== backend.name,
+      ignore: options.ignore || (options.only !== undefined && options.only !== backend.name),
+      // Servers, child processes and pooled connections outlive single tests on purpose.
       sanitizeOps: false,
       sanitizeResources: false,
       async fn() {

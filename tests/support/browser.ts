@@ -7,6 +7,8 @@
 
 import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
+import { serverTest, type ServerUnderTest } from "./server.ts";
+import { startTestSite, type TestSite } from "./test_site.ts";
 
 /** Where Debian installs Chromium (`apt-get install chromium`). */
 export const CHROMIUM = Deno.env.get("CHROMIUM_BIN") ?? "/usr/bin/chromium";
@@ -50,4 +52,31 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+}
+
+/** What a browser test gets: a server, a test site recording into it, and Chromium. */
+export interface BrowserTestContext {
+  server: ServerUnderTest;
+  site: TestSite;
+  browser: Browser;
+}
+
+let available: boolean | undefined;
+
+/**
+ * Registers a browser test once per backend (skipped, with one line, when
+ * Chromium is missing outside CI).
+ */
+export function browserTest(name: string, fn: (t: BrowserTestContext) => Promise<void>): void {
+  available ??= browserAvailable();
+  serverTest(`browser: ${name}`, async (server) => {
+    const site = startTestSite(server.url);
+    const browser = await launchBrowser();
+    try {
+      await fn({ server, site, browser });
+    } finally {
+      await browser.close();
+      await site.close();
+    }
+  }, { ignore: !available });
 }

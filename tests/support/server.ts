@@ -7,7 +7,7 @@
 
 import { loadConfig } from "../../lib/config.ts";
 import { type RunningServer, startServer } from "../../lib/server.ts";
-import { backends, type OpenOptions, type StoreUnderTest } from "./backends.ts";
+import { type BackendTestOptions, storeTest, type StoreUnderTest } from "./backends.ts";
 
 /** The project key and secret every test server uses. */
 export const TEST_KEY = "pk_test_0123456789";
@@ -37,12 +37,15 @@ export async function serveStore(
   });
   config.port = port;
   const server = await startServer(config, { store: under.store, quiet: true, build: false });
+  let closed = false;
   return {
     ...server,
     backend: under.backend,
     under,
     dataDir,
     async close() {
+      if (closed) return; // tests that restart the server close it themselves
+      closed = true;
       await server.close();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     },
@@ -58,24 +61,14 @@ export async function serveStore(
 export function serverTest(
   name: string,
   fn: (server: ServerUnderTest) => Promise<void>,
-  options: OpenOptions & { env?: Record<string, string>; only?: StoreUnderTest["backend"] } = {},
+  options: BackendTestOptions & { env?: Record<string, string> } = {},
 ): void {
-  for (const backend of backends()) {
-    Deno.test({
-      name: `[${backend.name}] ${name}`,
-      ignore: options.only !== undefined && options.only !== backend.name,
-      sanitizeOps: false,
-      sanitizeResources: false,
-      async fn() {
-        const under = await backend.open(options);
-        const server = await serveStore(under, options.env);
-        try {
-          await fn(server);
-        } finally {
-          await server.close();
-          await under.close();
-        }
-      },
-    });
-  }
+  storeTest(name, async (under) => {
+    const server = await serveStore(under, options.env);
+    try {
+      await fn(server);
+    } finally {
+      await server.close();
+    }
+  }, options);
 }
