@@ -8,7 +8,7 @@
 import { S2Store } from "../../lib/store/s2.ts";
 import { SqliteStore } from "../../lib/store/sqlite.ts";
 import type { StreamConfig, StreamStore } from "../../lib/store/mod.ts";
-import { liteAvailable, type LiteServer, printSkipNotice, startLite } from "./s2_lite.ts";
+import { liteAvailable, type LiteServer, startLite } from "./s2_lite.ts";
 import { startTcpProxy } from "./tcp_proxy.ts";
 
 /** A store opened for one test, with a unique stream-name prefix. */
@@ -98,11 +98,9 @@ const s2lite: Backend = {
   },
 };
 
-/** The backends available here; prints one line when s2-lite is skipped. */
+/** The backends available here (`tests/preflight.ts` says once when s2-lite is skipped). */
 export function backends(): Backend[] {
-  if (liteAvailable()) return [sqlite, s2lite];
-  printSkipNotice();
-  return [sqlite];
+  return liteAvailable() ? [sqlite, s2lite] : [sqlite];
 }
 
 /** Which backends a test runs on. */

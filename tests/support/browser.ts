@@ -17,9 +17,12 @@ export const CHROMIUM = Deno.env.get("CHROMIUM_BIN") ?? "/usr/bin/chromium";
 export function browserAvailable(): boolean {
   if (existsSync(CHROMIUM)) return true;
   if (Deno.env.get("CI") === "true") throw new Error(`Chromium is required in CI but ${CHROMIUM} is missing`);
-  console.log(`Browser tests skipped: no Chromium at ${CHROMIUM}. Enable them with: apt-get install chromium`);
   return false;
 }
+
+/** The one line `deno task test` prints when the browser tests are skipped. */
+export const BROWSER_SKIP_NOTICE =
+  `Browser tests skipped: no Chromium at ${CHROMIUM}. Enable them with: apt-get install chromium`;
 
 /** Launches headless Chromium with the flags this sandbox needs. */
 export function launchBrowser(): Promise<Browser> {

@@ -30,14 +30,13 @@ export function liteAvailable(): boolean {
   return false;
 }
 
-let skipNoticePrinted = false;
-/** Prints, once per process, that the S2 suite is skipped and how to enable it. */
+/** The one line `deno task test` (and the benchmarks) print when the S2 runs are skipped. */
+export const S2_SKIP_NOTICE =
+  `S2 suite skipped: no s2-lite at ${S2_LITE_BIN}. Enable it with: cargo install --locked s2-lite --bin server --root ~/.cache/replaya/s2-lite (or set S2LITE_BIN).`;
+
+/** Prints {@link S2_SKIP_NOTICE}. */
 export function printSkipNotice(): void {
-  if (skipNoticePrinted) return;
-  skipNoticePrinted = true;
-  console.log(
-    `S2 suite skipped: no s2-lite at ${S2_LITE_BIN}. Enable it with: cargo install --locked s2-lite --bin server --root ~/.cache/replaya/s2-lite (or set S2LITE_BIN).`,
-  );
+  console.log(S2_SKIP_NOTICE);
 }
 
 /** A free TCP port on loopback. */
