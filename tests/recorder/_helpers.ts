@@ -185,3 +185,15 @@ export function incremental(
     data: { source: 0, pad: "x".repeat(Math.max(0, bytes - 60)) },
   };
 }
+
+/** Page metadata for transport and uploader tests. */
+export const testMeta = {
+  url: "https://a.com/",
+  referrer: "",
+  userAgent: "test",
+  viewport: { width: 1, height: 1 },
+  screen: { width: 1, height: 1 },
+  language: "en",
+  timezone: "UTC",
+  recorderVersion: "0.1.0",
+};

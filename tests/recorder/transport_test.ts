@@ -1,19 +1,9 @@
 import assert from "node:assert/strict";
 import { canGzip, gzip } from "../../recorder/src/compress.ts";
 import { classifySend, type FetchLike, Transport } from "../../recorder/src/transport.ts";
-import { FakeServer, reply } from "./_helpers.ts";
+import { FakeServer, reply, testMeta as meta } from "./_helpers.ts";
 
 const cred = { sessionId: "s/1", token: "tok en" };
-const meta = {
-  url: "https://a.com/",
-  referrer: "",
-  userAgent: "test",
-  viewport: { width: 1, height: 1 },
-  screen: { width: 1, height: 1 },
-  language: "en",
-  timezone: "UTC",
-  recorderVersion: "0.1.0",
-};
 
 Deno.test("classifySend maps statuses to the contract's outcomes", () => {
   assert.deepEqual(classifySend(401, "token_expired", undefined), {

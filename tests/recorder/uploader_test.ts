@@ -3,18 +3,7 @@ import { KEEPALIVE_MAX_BODY } from "../../recorder/src/batch.ts";
 import { EventBuffer } from "../../recorder/src/buffer.ts";
 import { type Credentials, Transport } from "../../recorder/src/transport.ts";
 import { Uploader } from "../../recorder/src/uploader.ts";
-import { eventsOf, FakeClock, FakeServer, incremental, reply } from "./_helpers.ts";
-
-const meta = {
-  url: "https://a.com/",
-  referrer: "",
-  userAgent: "test",
-  viewport: { width: 1, height: 1 },
-  screen: { width: 1, height: 1 },
-  language: "en",
-  timezone: "UTC",
-  recorderVersion: "0.1.0",
-};
+import { eventsOf, FakeClock, FakeServer, incremental, reply, testMeta as meta } from "./_helpers.ts";
 
 function setup(opts: { maxBytes?: number; random?: number } = {}) {
   const clock = new FakeClock();
