@@ -6,13 +6,7 @@
  * @module
  */
 
-import {
-  FencingMismatchError,
-  NotFoundError,
-  SeqMismatchError,
-  type StoredRecord,
-  type StreamStore,
-} from "../store/mod.ts";
+import { FencingMismatchError, NotFoundError, readAll, SeqMismatchError, type StreamStore } from "../store/mod.ts";
 import {
   batchKeyOf,
   batchStatsOf,
@@ -195,7 +189,7 @@ export class Sessions {
     >;
     const seen = new Set<string>();
     try {
-      for await (const record of this.#readAll(streamOf(id), 0)) {
+      for await (const record of readAll(this.store, streamOf(id))) {
         const stats = batchStatsOf(record);
         const key = batchKeyOf(record);
         if (!stats || seen.has(key)) continue;
@@ -221,7 +215,7 @@ export class Sessions {
     const decoder = new SessionDecoder();
     const records = options.follow
       ? this.store.follow(stream, { from: options.from, signal: options.signal, onCaughtUp: options.onCaughtUp })
-      : this.#readAll(stream, options.from ?? 0);
+      : readAll(this.store, stream, options.from ?? 0);
     try {
       for await (const record of records) {
         for (const item of await decoder.push(record)) {
@@ -266,16 +260,6 @@ export class Sessions {
     let n = 0;
     for (const count of this.#watchers.values()) n += count;
     return n;
-  }
-
-  async *#readAll(stream: string, from: number): AsyncIterable<StoredRecord> {
-    let next = from;
-    while (true) {
-      const { records, next: after, tail } = await this.store.read(stream, { from: { seqNum: next } });
-      yield* records;
-      if (after === next || (tail && after >= tail.seqNum)) return;
-      next = after;
-    }
   }
 
   async #appendFenced(id: string, records: Parameters<StreamStore["append"]>[1]): Promise<void> {

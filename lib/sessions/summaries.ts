@@ -9,7 +9,7 @@
  */
 
 import Bowser from "bowser";
-import type { StreamStore } from "../store/mod.ts";
+import { readAll, type StreamStore } from "../store/mod.ts";
 import type { SessionMeta } from "./codec.ts";
 import type { BatchStats } from "./events.ts";
 
@@ -123,22 +123,16 @@ export async function readDay(
   const starts = new Map<string, SessionSummary>();
   const ends = new Map<string, EndSummary>();
   const deleted = new Set<string>();
-  let next = 0;
   let scanned = 0;
   const text = new TextDecoder();
-  while (true) {
-    const { records, next: after, tail } = await store.read(stream, { from: { seqNum: next } });
-    scanned += records.length;
-    for (const record of records) {
-      const summary = JSON.parse(text.decode(record.body)) as SummaryRecord;
-      if (summary.k === "start") {
-        const { k: _k, ...start } = summary;
-        starts.set(summary.id, { ...start, ended: false });
-      } else if (summary.k === "end") ends.set(summary.id, summary);
-      else deleted.add(summary.id);
-    }
-    if (after === next || (tail && after >= tail.seqNum)) break;
-    next = after;
+  for await (const record of readAll(store, stream)) {
+    scanned++;
+    const summary = JSON.parse(text.decode(record.body)) as SummaryRecord;
+    if (summary.k === "start") {
+      const { k: _k, ...start } = summary;
+      starts.set(summary.id, { ...start, ended: false });
+    } else if (summary.k === "end") ends.set(summary.id, summary);
+    else deleted.add(summary.id);
   }
   const rows: SessionSummary[] = [];
   for (const [id, row] of starts) {

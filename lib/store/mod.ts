@@ -32,3 +32,4 @@ export function openStore(
   }
   return S2Store.connect({ ...config.store, defaultStreamConfig });
 }
+export { readAll } from "./read_all.ts";

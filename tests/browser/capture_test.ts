@@ -11,6 +11,7 @@ import { readSession } from "../support/client.ts";
 import { gunzip } from "../../lib/sessions/gzip.ts";
 import { streamOf } from "../../lib/sessions/ids.ts";
 import { kindOf } from "../../lib/sessions/codec.ts";
+import { readAll } from "../../lib/store/mod.ts";
 import type { Page } from "playwright-core";
 
 const SECRET = "4111-1111-SECRET-9999";
@@ -28,17 +29,11 @@ function sessionIdOf(page: Page): Promise<string | undefined> {
 /** Every byte stored for a session, decompressed, as text. */
 async function storedText(server: ServerUnderTest, id: string): Promise<string> {
   const parts: string[] = [];
-  let next = 0;
-  while (true) {
-    const { records, next: after, tail } = await server.store.read(streamOf(id), { from: { seqNum: next } });
-    for (const r of records) {
-      parts.push(JSON.stringify(r.headers));
-      const framed = new Map(r.headers).has("f");
-      const body = kindOf(r) === "events" && !framed ? await gunzip(r.body, 1 << 28) : r.body;
-      parts.push(new TextDecoder().decode(body));
-    }
-    if (after === next || (tail && after >= tail.seqNum)) break;
-    next = after;
+  for await (const r of readAll(server.store, streamOf(id))) {
+    parts.push(JSON.stringify(r.headers));
+    const framed = new Map(r.headers).has("f");
+    const body = kindOf(r) === "events" && !framed ? await gunzip(r.body, 1 << 28) : r.body;
+    parts.push(new TextDecoder().decode(body));
   }
   return parts.join("\n");
 }

@@ -11,6 +11,7 @@ import {
   InvalidError,
   MAX_BATCH_BYTES,
   NotFoundError,
+  readAll,
   SeqMismatchError,
   type StoredRecord,
   type StreamStore,
@@ -26,15 +27,8 @@ const rec = (body: string, timestamp = Date.now(), headers?: [string, string][])
 });
 const bodies = (records: StoredRecord[]) => records.map((r) => text.decode(r.body));
 
-async function readAll(store: StreamStore, stream: string): Promise<StoredRecord[]> {
-  const out: StoredRecord[] = [];
-  let next = 0;
-  while (true) {
-    const { records, next: after, tail } = await store.read(stream, { from: { seqNum: next } });
-    out.push(...records);
-    if (after === next || (tail && after >= tail.seqNum)) return out;
-    next = after;
-  }
+async function readAllOf(store: StreamStore, stream: string): Promise<StoredRecord[]> {
+  return await Array.fromAsync(readAll(store, stream));
 }
 
 /** Collects `n` records from a follower, or fails after `ms`. */
@@ -293,7 +287,7 @@ storeTest("concurrent writers to different streams keep each stream ordered", as
     }
   }));
   for (const s of streams) {
-    const all = await readAll(store, s);
+    const all = await readAllOf(store, s);
     assert.deepEqual(bodies(all), Array.from({ length: 20 }, (_, i) => `${s}:${i >> 1}:${i & 1}`));
   }
 });
@@ -302,7 +296,7 @@ storeTest("concurrent appends to one stream all land exactly once", async ({ sto
   const s = `${prefix}one`;
   const acks = await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(s, [rec(`r${i}`)])));
   assert.deepEqual(acks.map((a) => a.start.seqNum).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
-  assert.equal((await readAll(store, s)).length, 50);
+  assert.equal((await readAllOf(store, s)).length, 50);
 });
 
 storeTest(
@@ -322,5 +316,5 @@ storeTest(
 storeTest("concurrent first appends race to create the same streams and all land", async ({ store, prefix }) => {
   const streams = Array.from({ length: 4 }, (_, i) => `${prefix}race${i}`);
   await Promise.all(streams.flatMap((s) => Array.from({ length: 24 }, (_, i) => store.append(s, [rec(`r${i}`)]))));
-  for (const s of streams) assert.equal((await readAll(store, s)).length, 24);
+  for (const s of streams) assert.equal((await readAllOf(store, s)).length, 24);
 });
