@@ -219,6 +219,8 @@ export class S2Store implements StreamStore {
           { start: { from: { seqNum: next }, clamp: true }, ignoreCommandRecords: true },
           { as: "bytes", signal },
         );
+        // The SDK misses an abort that lands while the session opens, and would then wait for a record forever.
+        if (signal?.aborted) return void await session.cancel().catch(() => {});
         session.caughtUp().then((tail) => onCaughtUp?.(tail.seqNum), () => {});
         for await (const record of session) {
           failures = 0;

@@ -257,6 +257,18 @@ storeTest("follow from a seq number and cancel while idle", async ({ store, pref
   assert.equal((await idle).done, true, "cancelling an idle follower ends it");
 });
 
+storeTest("follow aborted while it opens ends instead of waiting for a record", async ({ store, prefix }) => {
+  const s = `${prefix}abortopen`;
+  await store.append(s, [rec("a")]);
+  for (let round = 0; round < 5; round++) {
+    const abort = new AbortController();
+    const iter = store.follow(s, { from: 1, signal: abort.signal })[Symbol.asyncIterator]();
+    const first = iter.next();
+    abort.abort(); // before the read session is open
+    assert.equal((await first).done, true, `round ${round}`);
+  }
+});
+
 storeTest(
   "follow resumes by itself after the server drops the connection",
   async ({ store, prefix, dropConnections }) => {
