@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { healthRoutes } from "../routes/api/health.ts";
 import { ingestRoutes } from "../routes/api/ingest.ts";
@@ -16,20 +16,28 @@ import type { Config } from "./config.ts";
 import type { AppendTokens } from "./auth/append_tokens.ts";
 import { type DashboardAuth, requireViewer } from "./auth/dashboard.ts";
 import { jsonError } from "./http/errors.ts";
+import { concurrencyLimit, fetchMetadataGuard, headWithoutBody, hostGuard } from "./http/edge.ts";
 import type { Manifest } from "./islands/build.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Sessions } from "./sessions/service.ts";
 
 /** What the app needs to run. */
 export interface AppDeps {
-  config: Pick<Config, "ingest" | "dashboard" | "mode">;
+  config: Pick<Config, "ingest" | "dashboard" | "mode" | "http">;
   sessions: Sessions;
   tokens: AppendTokens;
   auth: DashboardAuth;
   projectKeys: Map<string, string>;
   metrics: Metrics;
   manifest: () => Manifest;
+  /** Aborts when the server shuts down: every open stream ends. */
+  shutdown: AbortSignal;
 }
+
+/** The dashboard's small forms (login, logout, delete) are never bigger than this. */
+const FORM_MAX_BYTES = 16 * 1024;
+/** The three ingest routes: POST (and their CORS preflight) from visitors' sites. */
+const INGEST_PATH = /^\/api\/sessions(\/[^/]+\/(events|stop))?\/?$/;
 
 /**
  * The Content-Security-Policy of every response: no inline or foreign
@@ -54,10 +62,18 @@ export const CSP = {
 export function createApp(deps: AppDeps): Hono {
   const { sessions, metrics, auth, config } = deps;
   const app = new Hono();
+  /** What visitors' sites reach: ingest, the recorder script, and static assets. */
+  const isPublic = (c: Context) => {
+    const path = c.req.path;
+    if (path === "/recorder.js" || path.startsWith("/static/")) return true;
+    if (config.dashboard.publicOps && (path === "/api/health" || path === "/metrics")) return true;
+    return (c.req.method === "POST" || c.req.method === "OPTIONS") && INGEST_PATH.test(path);
+  };
   app.use("*", async (c, next) => {
     await next();
     metrics.requests.inc({ route: c.req.routePath, method: c.req.method, status: String(c.res.status) });
   });
+  app.use("*", concurrencyLimit(config.http.maxConcurrentPerClient, config.http.trustProxyHops));
   // Registered before secureHeaders so it runs after it: sites on other origins load the recorder.
   app.use("/recorder.js", async (c, next) => {
     await next();
@@ -72,6 +88,9 @@ export function createApp(deps: AppDeps): Hono {
       crossOriginEmbedderPolicy: false,
     }),
   );
+  app.use("*", hostGuard(config.http.allowedHosts, isPublic));
+  app.use("*", fetchMetadataGuard(isPublic));
+  app.use("*", headWithoutBody);
 
   if (!config.dashboard.publicOps) {
     app.use("/api/health", requireViewer(auth, "api"));
@@ -84,8 +103,8 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.route("/", staticRoutes(deps.manifest));
-  app.route("/api/sessions", ingestRoutes({ ...deps, config: config.ingest }));
-  app.route("/api/sessions", sessionReadRoutes(sessions, auth));
+  app.route("/api/sessions", ingestRoutes({ ...deps, config: config.ingest, http: config.http }));
+  app.route("/api/sessions", sessionReadRoutes(sessions, auth, deps.shutdown));
   app.notFound((c) =>
     c.req.path.startsWith("/api/") ? jsonError(c, 404, "not_found", "no such route") : c.text("Not found", 404)
   );
@@ -97,6 +116,7 @@ export function createApp(deps: AppDeps): Hono {
       manifest: deps.manifest,
       projectKey: deps.projectKeys.keys().next().value!,
       mode: config.mode,
+      formLimits: { maxBytes: FORM_MAX_BYTES, timeoutMs: config.http.bodyTimeoutMs },
     }),
   );
   app.onError((error, c) => {

@@ -29,6 +29,25 @@ export interface Config {
   dataDir: string;
   ingest: IngestConfig;
   dashboard: DashboardConfig;
+  http: HttpConfig;
+  /** Things that are allowed but probably mistakes (unknown REPLAYA_* variables); printed at start. */
+  warnings: string[];
+}
+
+/** Limits and trust at the HTTP edge, for every route. */
+export interface HttpConfig {
+  /**
+   * Host names the dashboard answers to besides IP addresses (lowercase, no
+   * port): "localhost" plus the hosts of REPLAYA_PUBLIC_URL. Anything else
+   * gets 421, which defeats DNS rebinding.
+   */
+  allowedHosts: string[];
+  /** How many reverse proxies in front append to X-Forwarded-For; 0 = trust no forwarded header. */
+  trustProxyHops: number;
+  /** A request body must arrive within this long (slow uploads are cut off with 408). */
+  bodyTimeoutMs: number;
+  /** In-flight requests (open streams included) one client address may hold. */
+  maxConcurrentPerClient: number;
 }
 
 /** Read-side access control. */
@@ -39,10 +58,19 @@ export interface DashboardConfig {
   publicOps: boolean;
 }
 
-/** Whether a listen address is reachable only from this machine. */
-export function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "::1" || hostname === "[::1]" || /^127\./.test(hostname);
+/**
+ * Whether an IP address is a loopback address (127.0.0.0/8, ::1 or
+ * ::ffff:127.x). Names are not addresses: "127.0.0.1.nip.io" is not loopback.
+ */
+export function isLoopbackAddress(address: string): boolean {
+  const ip = address.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  const v4 = ip.replace(/^::ffff:/, "");
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(v4)) return v4.split(".").every((n) => Number(n) <= 255) && v4.startsWith("127.");
+  return /^(0{0,4}:){2,7}0{0,3}1$/.test(ip) || ip === "::1";
 }
+
+/** Host names the dashboard always answers to (besides IP addresses, which DNS rebinding cannot forge). */
+export const LOOPBACK_HOSTS = ["localhost"];
 
 /** Limits and keys of the public ingest API. */
 export interface IngestConfig {
@@ -60,8 +88,6 @@ export interface IngestConfig {
   clientRatePerMinute: number;
   /** Requests per second to one session. */
   sessionRatePerSecond: number;
-  /** Trust X-Forwarded-For for the client address (behind a reverse proxy). */
-  trustProxy: boolean;
 }
 
 /** A configuration mistake, reported before the server starts. */
@@ -76,9 +102,15 @@ export class ConfigError extends Error {
  * const config = loadConfig(Deno.env.toObject());
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const get = (name: string) => env[name]?.trim() || undefined;
+  const read = new Set<string>();
+  const get = (name: string) => {
+    read.add(name);
+    return env[name]?.trim() || undefined;
+  };
   const dataDir = get("REPLAYA_DATA_DIR") ?? "./data";
-  const s2Configured = ["S2_ACCESS_TOKEN", "S2_ACCOUNT_ENDPOINT", "S2_BASIN_ENDPOINT", "S2_BASIN"].some(get);
+  const s2Configured = ["S2_ACCESS_TOKEN", "S2_ACCOUNT_ENDPOINT", "S2_BASIN_ENDPOINT", "S2_BASIN"].map(get).some(
+    Boolean,
+  );
   const store: StoreConfig = s2Configured
     ? {
       backend: "s2",
@@ -97,7 +129,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     store.accessToken ||= "unused-by-s2-lite";
   }
-  const mode = get("REPLAYA_ENV") === "production" ? "production" : "development";
+  const mode = oneOf(get("REPLAYA_ENV"), ["development", "production"], "development", "REPLAYA_ENV");
   const secret = get("REPLAYA_APPEND_TOKEN_SECRET");
   if (secret !== undefined && secret.length < 32) {
     throw new ConfigError("REPLAYA_APPEND_TOKEN_SECRET must be at least 32 characters");
@@ -109,7 +141,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const hostname = get("REPLAYA_HOST") ?? "127.0.0.1";
   const adminToken = get("REPLAYA_ADMIN_TOKEN");
-  if (!adminToken && !isLoopback(hostname)) {
+  // Only an address or "localhost" counts as loopback here; lib/server.ts checks the address actually bound.
+  if (!adminToken && hostname !== "localhost" && !isLoopbackAddress(hostname)) {
     throw new ConfigError(
       `REPLAYA_ADMIN_TOKEN is required to listen on ${hostname}: the dashboard shows your visitors' sessions. Set it, or listen on 127.0.0.1.`,
     );
@@ -117,11 +150,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError("REPLAYA_ADMIN_TOKEN must be at least 16 characters");
   }
-  return {
+  const publicHosts = list(get("REPLAYA_PUBLIC_URL")).map(publicHost);
+  const port = get("REPLAYA_PORT");
+  const config: Config = {
     dataDir,
-    dashboard: { adminToken, publicOps: get("REPLAYA_PUBLIC_OPS") === "true" },
+    dashboard: { adminToken, publicOps: boolean(get("REPLAYA_PUBLIC_OPS"), false, "REPLAYA_PUBLIC_OPS") },
     hostname,
-    port: integer(get("PORT") ?? get("REPLAYA_PORT"), 8080, "PORT"),
+    port: integer(get("PORT") ?? port, 8080, "PORT", { min: 0, max: 65_535 }),
     mode,
     store,
     retentionDays: integer(get("REPLAYA_RETENTION_DAYS"), 28, "REPLAYA_RETENTION_DAYS"),
@@ -132,13 +167,31 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       appendTokenSecret: secret,
       leaseSecs: integer(get("REPLAYA_LEASE_SECS"), 45, "REPLAYA_LEASE_SECS"),
       maxBodyBytes: integer(get("REPLAYA_MAX_BODY_BYTES"), 4 * 1024 * 1024, "REPLAYA_MAX_BODY_BYTES"),
-      maxInflatedBytes: integer(get("REPLAYA_MAX_INFLATED_BYTES"), 32 * 1024 * 1024, "REPLAYA_MAX_INFLATED_BYTES"),
+      maxInflatedBytes: integer(get("REPLAYA_MAX_INFLATED_BYTES"), 16 * 1024 * 1024, "REPLAYA_MAX_INFLATED_BYTES"),
       maxEventsPerBatch: integer(get("REPLAYA_MAX_EVENTS_PER_BATCH"), 5000, "REPLAYA_MAX_EVENTS_PER_BATCH"),
       clientRatePerMinute: integer(get("REPLAYA_CLIENT_RATE_PER_MINUTE"), 1200, "REPLAYA_CLIENT_RATE_PER_MINUTE"),
       sessionRatePerSecond: integer(get("REPLAYA_SESSION_RATE_PER_SECOND"), 20, "REPLAYA_SESSION_RATE_PER_SECOND"),
-      trustProxy: get("REPLAYA_TRUST_PROXY") === "true",
     },
+    http: {
+      allowedHosts: [...new Set([...LOOPBACK_HOSTS, ...publicHosts])],
+      trustProxyHops: proxyHops(get("REPLAYA_TRUST_PROXY")),
+      bodyTimeoutMs: integer(get("REPLAYA_BODY_TIMEOUT_SECS"), 20, "REPLAYA_BODY_TIMEOUT_SECS") * 1000,
+      maxConcurrentPerClient: integer(
+        get("REPLAYA_MAX_CONCURRENT_PER_CLIENT"),
+        64,
+        "REPLAYA_MAX_CONCURRENT_PER_CLIENT",
+      ),
+    },
+    warnings: [],
   };
+  const unknown = Object.keys(env).filter((name) => name.startsWith("REPLAYA_") && !read.has(name));
+  config.warnings = unknown.map((name) => `${name} is not a RePlaya setting and is ignored (see the README)`);
+  if (publicHosts.length === 0 && hostname !== "localhost" && !isLoopbackAddress(hostname)) {
+    config.warnings.push(
+      `REPLAYA_PUBLIC_URL is not set: the dashboard answers only to localhost and IP addresses, not to a domain name`,
+    );
+  }
+  return config;
 }
 
 function list(value: string | undefined): string[] {
@@ -168,9 +221,58 @@ function projectKeys(value: string | undefined): Map<string, string> {
   return keys;
 }
 
-function integer(value: string | undefined, fallback: number, name: string): number {
+function integer(
+  value: string | undefined,
+  fallback: number,
+  name: string,
+  range: { min: number; max: number } = { min: 1, max: Number.MAX_SAFE_INTEGER },
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < range.min || n > range.max) {
+    const what = range.min === 1 ? "a positive integer" : `an integer from ${range.min} to ${range.max}`;
+    throw new ConfigError(`${name} must be ${what}, got "${value}"`);
+  }
   return n;
+}
+
+const TRUE = ["1", "true", "yes", "on"];
+const FALSE = ["0", "false", "no", "off"];
+
+/** The usual boolean spellings; anything else is a mistake worth stopping for. */
+function boolean(value: string | undefined, fallback: boolean, name: string): boolean {
+  if (value === undefined) return fallback;
+  const v = value.toLowerCase();
+  if (TRUE.includes(v)) return true;
+  if (FALSE.includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false (1/0, yes/no, on/off), got "${value}"`);
+}
+
+/** A boolean (true = one proxy) or the number of trusted proxies in front. */
+function proxyHops(value: string | undefined): number {
+  if (value !== undefined && /^\d+$/.test(value)) return integer(value, 0, "REPLAYA_TRUST_PROXY", { min: 0, max: 10 });
+  try {
+    return boolean(value, false, "REPLAYA_TRUST_PROXY") ? 1 : 0;
+  } catch {
+    throw new ConfigError(
+      `REPLAYA_TRUST_PROXY must be false, true (one proxy) or the number of proxies in front, got "${value}"`,
+    );
+  }
+}
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T, name: string): T {
+  if (value === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${value}"`);
+}
+
+/** The host name of a public URL the dashboard is served under. */
+function publicHost(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
+    return url.hostname.toLowerCase();
+  } catch {
+    throw new ConfigError(`REPLAYA_PUBLIC_URL: "${value}" is not a URL like https://replay.example.com`);
+  }
 }

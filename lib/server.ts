@@ -5,10 +5,11 @@
  * @module
  */
 
-import type { Config } from "./config.ts";
+import { type Config, ConfigError, isLoopbackAddress } from "./config.ts";
 import { createApp } from "./app.ts";
 import { AppendTokens } from "./auth/append_tokens.ts";
-import { DashboardAuth } from "./auth/dashboard.ts";
+import { COOKIE_MAX_AGE_SECS, DashboardAuth } from "./auth/dashboard.ts";
+import { Revocations } from "./auth/revocations.ts";
 import { ensureBuilt, type Manifest, readManifest } from "./islands/build.ts";
 import { derivedProjectKey, resolveSecret } from "./auth/secrets.ts";
 import { instrumentStore, Metrics } from "./metrics.ts";
@@ -21,9 +22,15 @@ export interface RunningServer {
   store: StreamStore;
   sessions: Sessions;
   projectKeys: Map<string, string>;
-  /** Stops accepting requests, then closes the store. */
-  close(): Promise<void>;
+  /**
+   * Ends every open stream, stops accepting, waits (at most `graceMs`) for
+   * requests in flight, then closes the store.
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** How long a shutdown waits for requests in flight by default. */
+const SHUTDOWN_GRACE_MS = 5_000;
 
 /**
  * Opens the store (or uses `store`) and serves the app on the configured
@@ -47,30 +54,48 @@ export async function startServer(
   const sessions = new Sessions({ store, leaseMs: config.ingest.leaseSecs * 1000 });
   metrics.gauges({ activeSessions: () => sessions.activeCount, liveViewers: () => sessions.viewerCount });
   const tokens = new AppendTokens({ secret });
+  const shutdown = new AbortController();
+  const revocations = new Revocations(store, { retentionSecs: COOKIE_MAX_AGE_SECS });
+  await revocations.start(shutdown.signal);
   const auth = new DashboardAuth({
     adminToken: config.dashboard.adminToken,
     secret,
-    trustProxy: config.ingest.trustProxy,
+    proxyHops: config.http.trustProxyHops,
+    revocations,
   });
-  const app = createApp({ config, sessions, tokens, auth, projectKeys, metrics, manifest: () => manifest });
+  const app = createApp({
+    config,
+    sessions,
+    tokens,
+    auth,
+    projectKeys,
+    metrics,
+    manifest: () => manifest,
+    shutdown: shutdown.signal,
+  });
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen: resolve }, app.fetch);
   const addr = await listening;
+  const close = async (graceMs = SHUTDOWN_GRACE_MS) => {
+    shutdown.abort();
+    const grace = AbortSignal.timeout(graceMs);
+    await Promise.race([server.shutdown(), new Promise((r) => grace.addEventListener("abort", r, { once: true }))]);
+    if (!options.store) await rawStore.close();
+  };
+  // Decided on the address actually bound, not on the name asked for.
+  if (!config.dashboard.adminToken && !isLoopbackAddress(addr.hostname)) {
+    await close(0);
+    throw new ConfigError(
+      `REPLAYA_HOST=${config.hostname} bound ${addr.hostname}, which is not a loopback address: set REPLAYA_ADMIN_TOKEN`,
+    );
+  }
   const url = `http://${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`;
   if (!options.quiet) {
+    for (const warning of config.warnings) console.warn(`Warning: ${warning}`);
     const where = rawStore.info.backend === "sqlite"
       ? rawStore.info.location
       : `${rawStore.info.location} (basin ${rawStore.info.basin})`;
     console.log(`RePlaya listening on ${url} — store: ${rawStore.info.backend} at ${where}`);
   }
-  return {
-    url,
-    store: rawStore,
-    sessions,
-    projectKeys,
-    async close() {
-      await server.shutdown();
-      if (!options.store) await rawStore.close();
-    },
-  };
+  return { url, store: rawStore, sessions, projectKeys, close };
 }

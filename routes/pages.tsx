@@ -19,6 +19,8 @@ import type { Manifest } from "../lib/islands/build.ts";
 import { isFiltered, listSessions, type SessionFilter } from "../lib/sessions/list.ts";
 import { isSessionId } from "../lib/sessions/ids.ts";
 import type { Sessions } from "../lib/sessions/service.ts";
+import { BodyError, readFormBody } from "../lib/http/body.ts";
+import { jsonError } from "../lib/http/errors.ts";
 import { StoreError } from "../lib/store/mod.ts";
 import { Layout } from "../components/Layout.tsx";
 import { Island } from "../components/Island.tsx";
@@ -36,10 +38,12 @@ export interface PageDeps {
   manifest: () => Manifest;
   projectKey: string;
   mode: "production" | "development";
+  /** Limits for the dashboard's small forms (login, logout, delete). */
+  formLimits: { maxBytes: number; timeoutMs: number };
 }
 
 /** Renders a page to an HTML response. */
-export function html(c: Context, page: VNode, status: 200 | 400 | 403 | 404 | 503 = 200): Response {
+export function html(c: Context, page: VNode, status: 200 | 400 | 403 | 404 | 429 | 500 | 503 = 200): Response {
   return c.html("<!doctype html>" + renderToString(page), status);
 }
 
@@ -61,22 +65,26 @@ export function pageRoutes(deps: PageDeps): Hono {
   });
 
   app.post("/login", async (c) => {
-    const form = await c.req.parseBody();
-    const next = safeNext(String(form.next ?? "/"));
+    const form = await readFormBody(c.req.raw, deps.formLimits);
+    const next = safeNext(form.get("next") ?? "/");
     if (!auth.loginRequired) return c.redirect(next, 303);
-    if (!(await auth.checkAdminToken(String(form.token ?? "")))) {
-      return html(c, <LoginPage next={next} error="That token is not right." />, 403);
+    const outcome = await auth.attempt(c, form.get("token") ?? "");
+    if (outcome === "wrong") return html(c, <LoginPage next={next} error="That token is not right." />, 403);
+    if (outcome !== "ok") {
+      c.header("Retry-After", String(outcome.retryAfterSecs));
+      const wait = `Too many wrong tokens. Try again in ${outcome.retryAfterSecs} s.`;
+      return html(c, <LoginPage next={next} error={wait} />, 429);
     }
     await auth.login(c);
     return c.redirect(next, 303);
   });
 
   app.post("/logout", async (c) => {
-    const form = await c.req.parseBody();
-    if (!(await auth.checkCsrf(c, String(form.csrf ?? "")))) {
+    const form = await readFormBody(c.req.raw, deps.formLimits);
+    if (!(await auth.checkCsrf(c, form.get("csrf") ?? ""))) {
       return html(c, <ErrorPage title="Forbidden" message="The form expired; reload the page and try again." />, 403);
     }
-    auth.logout(c);
+    await auth.logout(c);
     return c.redirect("/login", 303);
   });
 
@@ -181,9 +189,9 @@ export function pageRoutes(deps: PageDeps): Hono {
 
   app.post("/sessions/:id/delete", async (c) => {
     const id = c.req.param("id");
-    const form = await c.req.parseBody();
     if (!isSessionId(id)) return html(c, <ErrorPage title="Not found" message="No such session." />, 404);
-    if (!(await auth.checkCsrf(c, String(form.csrf ?? "")))) {
+    const form = await readFormBody(c.req.raw, deps.formLimits);
+    if (!(await auth.checkCsrf(c, form.get("csrf") ?? ""))) {
       return html(c, <ErrorPage title="Forbidden" message="The form expired; reload the page and try again." />, 403);
     }
     await sessions.delete(id);
@@ -270,6 +278,7 @@ export function pageRoutes(deps: PageDeps): Hono {
   });
 
   app.onError((error, c) => {
+    if (error instanceof BodyError) return jsonError(c, error.status, error.code, error.message);
     if (error instanceof StoreError && (error.code === "unavailable" || error.code === "timeout")) {
       return html(
         c,
@@ -281,7 +290,7 @@ export function pageRoutes(deps: PageDeps): Hono {
       );
     }
     console.error(error);
-    throw error;
+    return html(c, <ErrorPage title="Something went wrong" message="The error was logged on the server." />, 500);
   });
 
   return app;
@@ -304,9 +313,22 @@ function LoginPage({ next, error }: { next: string; error?: string }) {
   );
 }
 
-/** Only same-site paths are valid login redirects. */
-function safeNext(next: string | undefined): string {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+const BASE = "http://replaya.invalid";
+
+/**
+ * A login redirect target: a path on this server, or "/". Control
+ * characters, backslashes (browsers read them as slashes) and anything that
+ * resolves to another origin (`//evil`, `/\tevil`) fall back to "/".
+ */
+export function safeNext(next: string | undefined): string {
+  // deno-lint-ignore no-control-regex -- control characters are exactly what is refused
+  if (!next?.startsWith("/") || next.startsWith("//") || /[\u0000-\u001f\u007f\\]/.test(next)) return "/";
+  try {
+    const url = new URL(next, BASE);
+    return url.origin === BASE ? url.pathname + url.search + url.hash : "/";
+  } catch {
+    return "/";
+  }
 }
 
 /** The list filters from the query string; invalid values are ignored. */

@@ -10,7 +10,10 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { clientAddress, isHttps } from "../http/client.ts";
 import { base64url, Hmac } from "./hmac.ts";
+import { LoginThrottle } from "./login_throttle.ts";
+import type { Revocations } from "./revocations.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -21,7 +24,8 @@ declare module "hono" {
 
 /** The session cookie's name. */
 export const COOKIE = "replaya_session";
-const MAX_AGE_SECS = 7 * 86_400;
+/** A login lasts a working day; logout ends it everywhere at once. */
+export const COOKIE_MAX_AGE_SECS = 12 * 3600;
 
 /** The login state of a request. */
 export interface Viewer {
@@ -31,6 +35,8 @@ export interface Viewer {
   authenticated: boolean;
   /** Token for forms that change state; empty when logged out. */
   csrf: string;
+  /** Set when a bearer token was not even checked because this client failed too often. */
+  retryAfterSecs?: number;
 }
 
 /** Issues and checks dashboard cookies and CSRF tokens. */
@@ -41,12 +47,24 @@ export class DashboardAuth {
   #csrf: Hmac;
   #compare: Hmac;
   #now: () => number;
+  #proxyHops: number;
+  #revocations?: Revocations;
+  /** Failed admin-token attempts (form or bearer), per client and overall. */
+  readonly throttle: LoginThrottle;
 
-  #trustProxy: boolean;
-
-  constructor(options: { adminToken?: string; secret: string; trustProxy?: boolean; now?: () => number }) {
+  constructor(
+    options: {
+      adminToken?: string;
+      secret: string;
+      proxyHops?: number;
+      revocations?: Revocations;
+      now?: () => number;
+    },
+  ) {
     this.#adminToken = options.adminToken;
-    this.#trustProxy = options.trustProxy ?? false;
+    this.#proxyHops = options.proxyHops ?? 0;
+    this.#revocations = options.revocations;
+    this.throttle = new LoginThrottle({ now: options.now });
     this.loginRequired = options.adminToken !== undefined;
     // Keys depend on the admin token too, so rotating it logs everyone out.
     const key = `${options.secret}:${options.adminToken ?? ""}`;
@@ -63,24 +81,30 @@ export class DashboardAuth {
     return a.length === b.length && a === b;
   }
 
+  /** The address login failures are counted under. */
+  client(c: Context): string {
+    return clientAddress(c, this.#proxyHops);
+  }
+
   /** Sets the session cookie after a successful login. */
   async login(c: Context): Promise<void> {
-    const expires = Math.floor(this.#now() / 1000) + MAX_AGE_SECS;
+    const expires = Math.floor(this.#now() / 1000) + COOKIE_MAX_AGE_SECS;
     const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
     const payload = `${expires}.${nonce}`;
     setCookie(c, COOKIE, `${payload}.${await this.#cookies.sign(payload)}`, {
       httpOnly: true,
       sameSite: "Strict",
       // Behind a TLS-terminating proxy the request itself is plain HTTP.
-      secure: new URL(c.req.url).protocol === "https:" ||
-        (this.#trustProxy && c.req.header("x-forwarded-proto") === "https"),
+      secure: isHttps(c, this.#proxyHops),
       path: "/",
-      maxAge: MAX_AGE_SECS,
+      maxAge: COOKIE_MAX_AGE_SECS,
     });
   }
 
-  /** Clears the session cookie. */
-  logout(c: Context): void {
+  /** Clears the session cookie and revokes it, so a copy of it is refused too. */
+  async logout(c: Context): Promise<void> {
+    const nonce = await this.#validCookie(getCookie(c, COOKIE));
+    if (nonce) await this.#revocations?.revoke(nonce);
     deleteCookie(c, COOKIE, { path: "/" });
   }
 
@@ -90,8 +114,23 @@ export class DashboardAuth {
     const nonce = await this.#validCookie(getCookie(c, COOKIE));
     if (nonce) return { loginRequired: true, authenticated: true, csrf: await this.#csrf.sign(nonce) };
     const bearer = c.req.header("authorization")?.match(/^Bearer (.+)$/)?.[1];
-    if (bearer && await this.checkAdminToken(bearer)) return { loginRequired: true, authenticated: true, csrf: "" };
-    return { loginRequired: true, authenticated: false, csrf: "" };
+    const outcome = bearer ? await this.attempt(c, bearer) : "wrong";
+    if (outcome === "ok") return { loginRequired: true, authenticated: true, csrf: "" };
+    return { loginRequired: true, authenticated: false, csrf: "", ...(outcome === "wrong" ? {} : outcome) };
+  }
+
+  /**
+   * Checks an admin token from this client, counting failures: once a client
+   * (or everyone together) has failed too often, every attempt is refused
+   * until the throttle says otherwise, right or wrong.
+   */
+  async attempt(c: Context, candidate: string): Promise<"ok" | "wrong" | { retryAfterSecs: number }> {
+    const client = this.client(c);
+    const blocked = this.throttle.blocked(client);
+    if (blocked) return blocked;
+    if (await this.checkAdminToken(candidate)) return "ok";
+    this.throttle.fail(client);
+    return "wrong";
   }
 
   /** Whether a submitted CSRF token matches this request's login. */
@@ -107,6 +146,7 @@ export class DashboardAuth {
     const [expires, nonce, signature] = parts;
     if (!(await this.#cookies.verify(`${expires}.${nonce}`, signature))) return undefined;
     if (Number(expires) * 1000 < this.#now()) return undefined;
+    if (this.#revocations?.has(nonce)) return undefined;
     return nonce;
   }
 }
@@ -120,6 +160,10 @@ export function requireViewer(auth: DashboardAuth, kind: "page" | "api"): Middle
     const viewer = await auth.viewer(c);
     c.set("viewer", viewer);
     if (viewer.authenticated) return await next();
+    if (viewer.retryAfterSecs !== undefined) {
+      c.header("Retry-After", String(viewer.retryAfterSecs));
+      return c.json({ error: { code: "too_many_attempts", message: "too many wrong tokens; retry later" } }, 429);
+    }
     if (kind === "api") {
       return c.json({ error: { code: "login_required", message: "log in to the dashboard first" } }, 401);
     }

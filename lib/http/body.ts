@@ -1,18 +1,19 @@
 /**
  * Reads a JSON request body safely: content type and encoding checked, the
- * compressed size capped while reading, and gzip inflated with its own cap so
- * a gzip bomb is refused without being inflated.
+ * compressed size capped while reading, a deadline for slow senders, and gzip
+ * inflated in small steps with its own cap, so a gzip bomb is refused having
+ * cost at most the cap.
  *
  * @module
  */
 
-import { readCapped, SizeLimitError } from "../bytes.ts";
+import { readCapped, ReadDeadlineError, SizeLimitError } from "../bytes.ts";
 import { gunzip, InflateError, InflateLimitError } from "../sessions/gzip.ts";
 
 /** A request body problem, mapped straight to an HTTP error. */
 export class BodyError extends Error {
   override name = "BodyError";
-  constructor(readonly status: 400 | 413 | 415, readonly code: string, message: string) {
+  constructor(readonly status: 400 | 408 | 413 | 415, readonly code: string, message: string) {
     super(message);
   }
 }
@@ -21,6 +22,27 @@ export class BodyError extends Error {
 export interface BodyLimits {
   maxBytes: number;
   maxInflatedBytes: number;
+  /** The whole body must arrive within this long. */
+  timeoutMs: number;
+}
+
+/**
+ * Reads a body of at most `maxBytes`, within `timeoutMs`; a slow or oversized
+ * sender gets a {@link BodyError} and its stream is cancelled.
+ */
+export async function readBody(request: Request, limits: Omit<BodyLimits, "maxInflatedBytes">): Promise<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  if (declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
+  if (!request.body) return new Uint8Array(0);
+  try {
+    return await readCapped(request.body, limits.maxBytes, AbortSignal.timeout(limits.timeoutMs));
+  } catch (error) {
+    if (error instanceof SizeLimitError) throw tooLarge(limits.maxBytes);
+    if (error instanceof ReadDeadlineError) {
+      throw new BodyError(408, "request_timeout", `the body did not arrive within ${limits.timeoutMs / 1000} s`);
+    }
+    throw error;
+  }
 }
 
 /**
@@ -37,15 +59,7 @@ export async function readJsonBody(request: Request, limits: BodyLimits): Promis
   if (encoding !== "gzip" && encoding !== "identity") {
     throw new BodyError(415, "unsupported_encoding", "Content-Encoding must be gzip or absent");
   }
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
-  let raw: Uint8Array = new Uint8Array(0);
-  try {
-    if (request.body) raw = await readCapped(request.body, limits.maxBytes);
-  } catch (error) {
-    if (error instanceof SizeLimitError) throw tooLarge(limits.maxBytes);
-    throw error;
-  }
+  const raw = await readBody(request, limits);
   let bytes: Uint8Array = raw;
   if (encoding === "gzip") {
     try {
@@ -65,6 +79,15 @@ export async function readJsonBody(request: Request, limits: BodyLimits): Promis
   } catch {
     throw new BodyError(400, "malformed_json", "body is not valid JSON");
   }
+}
+
+/** Reads a small HTML form (`application/x-www-form-urlencoded`) within the same kind of limits. */
+export async function readFormBody(request: Request, limits: Omit<BodyLimits, "maxInflatedBytes">) {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") {
+    throw new BodyError(415, "unsupported_media_type", "send an HTML form (application/x-www-form-urlencoded)");
+  }
+  return new URLSearchParams(new TextDecoder().decode(await readBody(request, limits)));
 }
 
 function tooLarge(maxBytes: number): BodyError {

@@ -30,16 +30,30 @@ export class RateLimiter {
   take(key: string): RateDecision {
     const now = this.#now();
     const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, at: now };
-    bucket.tokens = Math.min(this.#burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate);
+    bucket.tokens = this.#refilled(bucket, now);
     bucket.at = now;
     this.#buckets.delete(key); // re-insert keeps the map ordered by last use
     this.#buckets.set(key, bucket);
     this.#evict(now);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { ok: true };
-    }
-    return { ok: false, retryAfterSecs: Math.max(1, Math.ceil((1 - bucket.tokens) / this.#rate)) };
+    const decision = this.#decide(bucket.tokens);
+    if (decision.ok) bucket.tokens -= 1;
+    return decision;
+  }
+
+  /** What {@link take} would decide, without taking; `full` = the bucket was never drawn on (or refilled). */
+  peek(key: string): RateDecision & { full: boolean } {
+    const bucket = this.#buckets.get(key);
+    const tokens = bucket ? this.#refilled(bucket, this.#now()) : this.#burst;
+    return { ...this.#decide(tokens), full: tokens >= this.#burst };
+  }
+
+  #refilled(bucket: { tokens: number; at: number }, now: number): number {
+    return Math.min(this.#burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate);
+  }
+
+  #decide(tokens: number): RateDecision {
+    if (tokens >= 1) return { ok: true };
+    return { ok: false, retryAfterSecs: Math.max(1, Math.ceil((1 - tokens) / this.#rate)) };
   }
 
   /** Drops buckets that have refilled completely; they hold no state worth keeping. */

@@ -184,7 +184,8 @@ export class SessionDecoder {
       return [];
     }
     this.#seen.add(key);
-    const json = await gunzip(concatBytes(frame.parts), 256 * 1024 * 1024);
+    // Our own records, checked at ingest: bigger slices read faster.
+    const json = await gunzip(concatBytes(frame.parts), 256 * 1024 * 1024, 64 * 1024);
     const events = JSON.parse(text.decode(json)) as RrwebEvent[];
     return [{ kind, seqNum, writerId, batch, events, stats: frame.stats }];
   }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { readCapped, SizeLimitError } from "../bytes.ts";
+import { readCapped, SizeLimitError, sliced } from "../bytes.ts";
 
 /** Thrown when inflated data would exceed its limit. */
 export class InflateLimitError extends Error {
@@ -23,18 +23,19 @@ export async function gzip(data: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+/** Compressed bytes fed to the inflater per step for untrusted input: at most ~1 MiB of output each. */
+export const INFLATE_SLICE = 1024;
+
 /**
- * Inflates a gzip stream, failing with {@link InflateLimitError} as soon as
- * the output passes `maxBytes` (the rest is never inflated).
+ * Inflates gzip bytes, failing with {@link InflateLimitError} as soon as the
+ * output passes `maxBytes`: the input goes in small slices and the output is
+ * counted as it comes, so a gzip bomb costs at most `maxBytes` plus one step.
  *
  * @example
- * const json = await gunzip(request.body!, 10 * 1024 * 1024);
+ * const json = await gunzip(body, 10 * 1024 * 1024);
  */
-export async function gunzip(
-  input: ReadableStream<Uint8Array> | Uint8Array,
-  maxBytes: number,
-): Promise<Uint8Array> {
-  const source = input instanceof Uint8Array ? new Blob([input as BlobPart]).stream() : input;
+export async function gunzip(input: Uint8Array, maxBytes: number, sliceBytes = INFLATE_SLICE): Promise<Uint8Array> {
+  const source = sliced(input, sliceBytes);
   const inflate = new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
   try {
     return await readCapped(source.pipeThrough(inflate), maxBytes);

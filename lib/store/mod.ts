@@ -33,3 +33,4 @@ export function openStore(
   return S2Store.connect({ ...config.store, defaultStreamConfig });
 }
 export { readAll } from "./read_all.ts";
+export { ensureStream } from "./ensure_stream.ts";

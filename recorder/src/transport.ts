@@ -121,7 +121,8 @@ export class Transport {
     try {
       res = await this.deps.fetch(`${this.endpoint}/api/sessions`, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        // The key in a header lets the server refuse a wrong key before reading the body.
+        headers: { "Content-Type": "application/json", "X-Replaya-Key": body.projectKey },
         body: JSON.stringify(body),
         credentials: "omit",
       });

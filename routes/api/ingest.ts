@@ -13,7 +13,7 @@
 
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
-import type { IngestConfig } from "../../lib/config.ts";
+import type { HttpConfig, IngestConfig } from "../../lib/config.ts";
 import type { AppendTokens } from "../../lib/auth/append_tokens.ts";
 import { jsonError } from "../../lib/http/errors.ts";
 import { BodyError, readJsonBody } from "../../lib/http/body.ts";
@@ -33,12 +33,19 @@ export interface IngestDeps {
   /** key → project name */
   projectKeys: Map<string, string>;
   config: IngestConfig;
+  http: Pick<HttpConfig, "trustProxyHops" | "bodyTimeoutMs">;
   metrics?: Metrics;
 }
 
 /** A resume may present a token that expired up to this long ago. */
 const RESUME_GRACE_MS = 7 * 86_400_000;
 const WRITER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A session start is metadata only (traits ≤ 4 KiB): no reason to read more before the key is known. */
+const START_MAX_BYTES = 64 * 1024;
+/** The header a recorder sends its project key in, so it is checked before the body is read. */
+export const PROJECT_KEY_HEADER = "X-Replaya-Key";
+/** The ingest routes: the only ones with CORS, an origin allow-list and per-client rate limits. */
+const INGEST_PATHS = ["/", "/:id/events", "/:id/stop"];
 
 /** The ingest routes, mounted at `/api/sessions`. */
 export function ingestRoutes(deps: IngestDeps): Hono {
@@ -51,33 +58,43 @@ export function ingestRoutes(deps: IngestDeps): Hono {
     ratePerSec: config.sessionRatePerSecond,
     burst: config.sessionRatePerSecond * 2,
   });
-  const limits = { maxBytes: config.maxBodyBytes, maxInflatedBytes: config.maxInflatedBytes };
+  const limits = {
+    maxBytes: config.maxBodyBytes,
+    maxInflatedBytes: config.maxInflatedBytes,
+    timeoutMs: deps.http.bodyTimeoutMs,
+  };
+  const startLimits = { ...limits, maxBytes: START_MAX_BYTES, maxInflatedBytes: START_MAX_BYTES };
   const app = new Hono();
 
   const allowed = (origin: string) => config.allowedOrigins.length === 0 || config.allowedOrigins.includes(origin);
-  app.use(
-    "*",
-    cors({
-      origin: (origin) => (origin && allowed(origin) ? origin : null),
-      allowMethods: ["POST", "OPTIONS"],
-      allowHeaders: ["Content-Type", "Content-Encoding", "Authorization"],
-      maxAge: 7200,
-    }),
-  );
-  app.use("*", async (c, next) => {
-    const origin = c.req.header("origin");
-    if (origin && !allowed(origin)) {
-      return jsonError(c, 403, "origin_not_allowed", `origin ${origin} may not send recordings`);
-    }
-    const decision = perClient.take(clientAddress(c, config.trustProxy));
-    if (!decision.ok) return rateLimited(c, decision.retryAfterSecs);
-    await next();
+  const corsForIngest = cors({
+    origin: (origin) => (origin && allowed(origin) ? origin : null),
+    allowMethods: ["POST", "OPTIONS"],
+    allowHeaders: ["Content-Type", "Content-Encoding", "Authorization", PROJECT_KEY_HEADER],
+    maxAge: 7200,
   });
+  for (const path of INGEST_PATHS) {
+    // Registered for POST and OPTIONS only: GET /:id/events is the read API and never gets a CORS grant.
+    app.on(["POST", "OPTIONS"], path, corsForIngest, async (c, next) => {
+      const origin = c.req.header("origin");
+      if (origin && !allowed(origin)) {
+        return jsonError(c, 403, "origin_not_allowed", `origin ${origin} may not send recordings`);
+      }
+      const decision = perClient.take(clientAddress(c, deps.http.trustProxyHops));
+      if (!decision.ok) return rateLimited(c, decision.retryAfterSecs);
+      await next();
+    });
+  }
 
   app.post("/", async (c) => {
-    const body = await readJsonBody(c.req.raw, limits);
+    // A key in the header is checked before any byte of the body is read.
+    const headerKey = c.req.header(PROJECT_KEY_HEADER);
+    if (headerKey !== undefined && !deps.projectKeys.has(headerKey)) {
+      return jsonError(c, 401, "invalid_project_key", "unknown project key");
+    }
+    const body = await readJsonBody(c.req.raw, startLimits);
     const input = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
-    const key = typeof input.projectKey === "string" ? input.projectKey : "";
+    const key = headerKey ?? (typeof input.projectKey === "string" ? input.projectKey : "");
     if (!key) return jsonError(c, 401, "missing_project_key", "projectKey is required");
     const project = deps.projectKeys.get(key);
     if (!project) return jsonError(c, 401, "invalid_project_key", "unknown project key");

@@ -11,40 +11,30 @@
  */
 
 import { type Context, Hono } from "hono";
-import { stream, streamSSE } from "hono/streaming";
+import { stream } from "hono/streaming";
 import { type DashboardAuth, requireViewer } from "../../lib/auth/dashboard.ts";
 import { jsonError } from "../../lib/http/errors.ts";
+import { sseResponse } from "../../lib/http/sse.ts";
 import { INDEX_STREAM, isSessionId } from "../../lib/sessions/ids.ts";
 import { SessionNotFoundError, type Sessions } from "../../lib/sessions/service.ts";
 import type { SessionItem } from "../../lib/sessions/codec.ts";
-import { AlreadyExistsError, NotFoundError } from "../../lib/store/mod.ts";
+import { ensureStream, NotFoundError } from "../../lib/store/mod.ts";
 
-const PING_MS = 15_000;
-
-/** Read routes, mounted at `/api/sessions`. */
-export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth): Hono {
+/** Read routes, mounted at `/api/sessions` after the ingest routes. */
+export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutdown: AbortSignal): Hono {
   const app = new Hono();
-  app.use("*", async (c, next) => {
-    if (c.req.method === "GET" || c.req.method === "DELETE") return await requireViewer(auth, "api")(c, next);
-    await next();
-  });
+  // Every method: ingest has answered its own POSTs before this runs, and HEAD runs the GET handlers.
+  app.use("*", requireViewer(auth, "api"));
 
   app.get("/feed", (c) =>
-    streamSSE(c, async (sse) => {
-      const abort = new AbortController();
-      sse.onAbort(() => abort.abort());
-      const ping = setInterval(() => sse.write(": ping\n\n").catch(() => abort.abort()), PING_MS);
-      try {
-        const from = await indexTail(sessions);
-        for await (const record of sessions.store.follow(INDEX_STREAM, { from, signal: abort.signal })) {
-          await sse.writeSSE({
-            event: "session",
-            id: String(record.seqNum),
-            data: new TextDecoder().decode(record.body),
-          });
-        }
-      } finally {
-        clearInterval(ping);
+    sseResponse(c, shutdown, async (sse, signal) => {
+      const from = await indexTail(sessions);
+      for await (const record of sessions.store.follow(INDEX_STREAM, { from, signal })) {
+        await sse.writeSSE({
+          event: "session",
+          id: String(record.seqNum),
+          data: new TextDecoder().decode(record.body),
+        });
       }
     }));
 
@@ -56,7 +46,10 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth): Hono
     c.header("Content-Type", "application/x-ndjson; charset=utf-8");
     c.header("Cache-Control", "no-store");
     return stream(c, async (out) => {
-      for await (const item of items) await out.write(JSON.stringify(publicItem(item)) + "\n");
+      for await (const item of items) {
+        if (out.aborted) return; // the client went away: stop reading
+        await out.write(JSON.stringify(publicItem(item)) + "\n");
+      }
     }, async (error, out) => {
       console.error("session read failed", error);
       await out.write(JSON.stringify({ kind: "error", message: "the session could not be read to the end" }) + "\n");
@@ -77,21 +70,16 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth): Hono
       if (error instanceof SessionNotFoundError) return notFound(c);
       throw error;
     }
-    c.header("Cache-Control", "no-store");
-    c.header("X-Accel-Buffering", "no");
-    return streamSSE(c, async (sse) => {
-      const abort = new AbortController();
-      sse.onAbort(() => abort.abort());
+    return sseResponse(c, shutdown, async (sse, signal) => {
       const release = live ? sessions.watch(id) : () => {};
-      const ping = setInterval(() => sse.write(": ping\n\n").catch(() => abort.abort()), PING_MS);
       let announced = false;
       const announceLive = (tail: number) => {
         if (announced) return;
         announced = true;
-        sse.writeSSE({ event: "live", data: JSON.stringify({ tail }) }).catch(() => abort.abort());
+        sse.writeSSE({ event: "live", data: JSON.stringify({ tail }) }).catch(() => sse.abort());
       };
       try {
-        const items = sessions.read(id, { follow: live, from, signal: abort.signal, onCaughtUp: announceLive });
+        const items = sessions.read(id, { follow: live, from, signal, onCaughtUp: announceLive });
         for await (const item of items) {
           if (item.kind === "heartbeat") continue;
           const { kind, seqNum, ...data } = publicItem(item) as SessionItem;
@@ -103,9 +91,8 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth): Hono
           await sse.writeSSE({ event: kind, id: String(seqNum), data: JSON.stringify(payload) });
         }
       } catch (error) {
-        if (!abort.signal.aborted) console.error("live tail failed", error);
+        if (!signal.aborted) console.error("live tail failed", error);
       } finally {
-        clearInterval(ping);
         release();
       }
     });
@@ -124,6 +111,7 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth): Hono
       let first = true;
       await out.write(`{"format":"replaya-session/1","id":${JSON.stringify(id)},"events":[`);
       for await (const item of items) {
+        if (out.aborted) return;
         if (item.kind === "meta") meta = item.meta;
         else if (item.kind === "stop") stop = item.stop;
         else if (item.kind === "events") {
@@ -156,9 +144,7 @@ async function indexTail(sessions: Sessions): Promise<number> {
     return (await sessions.store.checkTail(INDEX_STREAM)).seqNum;
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
-    await sessions.store.createStream(INDEX_STREAM).catch((e) => {
-      if (!(e instanceof AlreadyExistsError)) throw e;
-    });
+    await ensureStream(sessions.store, INDEX_STREAM);
     return 0;
   }
 }

@@ -77,3 +77,31 @@ export async function readEvents(base: string, id: string): Promise<Array<Record
   const items = await readSession(base, id);
   return items.filter((i) => i.kind === "events").flatMap((i) => i.events as Array<Record<string, unknown>>);
 }
+
+/**
+ * One HTTP/1.1 request over a raw socket, for headers fetch will not send as
+ * given (Host). Returns the status line's code and the response head.
+ */
+export async function rawRequest(
+  base: string,
+  request: { method?: string; path: string; headers: Record<string, string> },
+): Promise<{ status: number; head: string }> {
+  const { hostname, port } = new URL(base);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  try {
+    const lines = [`${request.method ?? "GET"} ${request.path} HTTP/1.1`, "Connection: close"];
+    for (const [name, value] of Object.entries(request.headers)) lines.push(`${name}: ${value}`);
+    await conn.write(new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n"));
+    let text = "";
+    const buffer = new Uint8Array(16 * 1024);
+    while (!text.includes("\r\n\r\n")) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    const head = text.split("\r\n\r\n")[0];
+    return { status: Number(head.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0), head };
+  } finally {
+    conn.close();
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Server-sent event streams that always end: when the client goes away or
+ * when the server shuts down (HEAD bodies are cancelled in `lib/app.ts`).
+ * Every resource a stream holds (watchers, store follows, timers) is released
+ * in its `finally`, which therefore always runs.
+ *
+ * @module
+ */
+
+import type { Context } from "hono";
+import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+
+/** A comment line every so often keeps proxies from closing an idle stream. */
+const PING_MS = 15_000;
+
+/**
+ * Streams SSE from `run`, which gets a signal that aborts when the stream
+ * must end (client gone, body cancelled, or `shutdown` aborted).
+ */
+export function sseResponse(
+  c: Context,
+  shutdown: AbortSignal,
+  run: (sse: SSEStreamingApi, signal: AbortSignal) => Promise<void>,
+): Response {
+  c.header("Cache-Control", "no-store");
+  c.header("X-Accel-Buffering", "no");
+  return streamSSE(c, async (sse) => {
+    const abort = new AbortController();
+    const end = () => abort.abort();
+    sse.onAbort(end);
+    if (sse.aborted) end(); // cancelled before this ran (HEAD): onAbort will not fire again
+    const signal = AbortSignal.any([abort.signal, shutdown, c.req.raw.signal]);
+    const ping = setInterval(() => sse.write(": ping\n\n").catch(end), PING_MS);
+    try {
+      await run(sse, signal);
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    } finally {
+      clearInterval(ping);
+    }
+  });
+}

@@ -1,0 +1,185 @@
+/**
+ * Findings 3, 4, 5 and 8: every method goes through login, streams release
+ * what they hold however they end, login redirects stay on this server,
+ * wrong tokens are throttled, and a logged-out cookie is dead everywhere.
+ */
+
+import assert from "node:assert/strict";
+import { LoginThrottle } from "../../lib/auth/login_throttle.ts";
+import { safeNext } from "../../routes/pages.tsx";
+import { waitFor } from "../support/browser.ts";
+import { fakeEvents, sendBatch, startSession } from "../support/client.ts";
+import { serverTest, serveStore } from "../support/server.ts";
+
+const ADMIN = "admin-token-0123456789";
+const withLogin = { env: { REPLAYA_ADMIN_TOKEN: ADMIN } };
+
+async function login(url: string, token = ADMIN, next = "/"): Promise<Response> {
+  const res = await fetch(`${url}/login`, {
+    method: "POST",
+    body: new URLSearchParams({ token, next }),
+    redirect: "manual",
+  });
+  await res.body?.cancel();
+  return res;
+}
+
+async function liveViewers(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers })).text();
+  return Number(text.match(/^replaya_live_viewers (\d+)/m)?.[1]);
+}
+
+serverTest("security: HEAD goes through login like GET", async ({ url }) => {
+  const s = await startSession(url);
+  for (
+    const path of [`/api/sessions/${s.sessionId}/live`, `/api/sessions/${s.sessionId}/events`, "/api/sessions/feed"]
+  ) {
+    const res = await fetch(url + path, { method: "HEAD" });
+    assert.equal(res.status, 401, `HEAD ${path}`);
+  }
+  const page = await fetch(`${url}/sessions/${s.sessionId}`, { method: "HEAD", redirect: "manual" });
+  assert.equal(page.status, 303, "HEAD of a page redirects to the login like GET");
+  for (const method of ["PUT", "PATCH", "POST"]) {
+    const res = await fetch(`${url}/api/sessions/${s.sessionId}/live`, { method });
+    assert.equal(res.status, 401, `${method} of a read route`);
+    await res.body?.cancel();
+  }
+  const bearer = { authorization: `Bearer ${ADMIN}` };
+  assert.equal(await liveViewers(url, bearer), 0, "no watcher was registered");
+}, withLogin);
+
+serverTest("security: HEAD and aborted live streams release every watcher", async ({ url }) => {
+  const s = await startSession(url);
+  assert.equal((await sendBatch(url, s, { seq: 0, events: fakeEvents(3) })).status, 200);
+  for (let i = 0; i < 20; i++) {
+    const res = await fetch(`${url}/api/sessions/${s.sessionId}/live`, { method: "HEAD" });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "text/event-stream");
+  }
+  const head = await fetch(`${url}/api/sessions/feed`, { method: "HEAD" });
+  assert.equal(head.status, 200);
+  const aborts = Array.from({ length: 10 }, () => new AbortController());
+  const readers = await Promise.all(aborts.map(async (abort) => {
+    const res = await fetch(`${url}/api/sessions/${s.sessionId}/live`, { signal: abort.signal });
+    const reader = res.body!.getReader();
+    await reader.read(); // the stream is open and delivering
+    return reader;
+  }));
+  let seen = -1;
+  await waitFor("10 watchers", async () => (seen = await liveViewers(url)) === 10).catch((e) => {
+    throw new Error(`${e.message} (saw ${seen})`);
+  });
+  aborts.forEach((abort) => abort.abort());
+  await Promise.all(readers.map((r) => r.closed.catch(() => {})));
+  await waitFor("every watcher released", async () => (await liveViewers(url)) === 0);
+});
+
+Deno.test("security: login redirects only to paths on this server", () => {
+  const hostile = [
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\nSet-Cookie: x=1",
+    "//evil.example",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "https://evil.example",
+    "javascript:alert(1)",
+    "evil.example",
+    "",
+    undefined,
+    "/%0a",
+  ];
+  for (const next of hostile.slice(0, -1)) assert.equal(safeNext(next), "/", JSON.stringify(next));
+  assert.equal(safeNext("/%0a"), "/%0a", "an encoded newline stays encoded, inside the path");
+  assert.equal(safeNext("/sessions/123?x=1#t"), "/sessions/123?x=1#t");
+  assert.equal(safeNext("/a/../b"), "/b");
+});
+
+serverTest("security: hostile next values redirect home and never fail", async ({ url }) => {
+  const cookie = (await login(url)).headers.get("set-cookie")!.split(";")[0];
+  for (const next of ["%2F%09%2Fevil.example", "%0A", "%0D%0ASet-Cookie:%20x=1", "%2F%2Fevil.example", "%2F%5Cevil"]) {
+    const res = await fetch(`${url}/login?next=${next}`, { headers: { cookie }, redirect: "manual" });
+    await res.body?.cancel();
+    assert.equal(res.status, 303, next);
+    assert.equal(res.headers.get("location"), "/", next);
+    const posted = await fetch(`${url}/login`, {
+      method: "POST",
+      body: `token=${ADMIN}&next=${next}`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      redirect: "manual",
+    });
+    await posted.body?.cancel();
+    assert.equal(posted.headers.get("location"), "/", `POST ${next}`);
+  }
+}, withLogin);
+
+serverTest("security: wrong admin tokens are throttled with 429 and Retry-After", async ({ url }) => {
+  for (let i = 0; i < 10; i++) assert.equal((await login(url, `wrong-token-${i}-wrong-token`)).status, 403);
+  const throttled = await login(url, "wrong-token-again-wrong");
+  assert.equal(throttled.status, 429);
+  assert.ok(Number(throttled.headers.get("retry-after")) >= 1);
+  const right = await login(url);
+  assert.equal(right.status, 429, "while throttled even the right token waits (it is not checked)");
+  const bearer = await fetch(`${url}/api/sessions/feed`, {
+    headers: { authorization: "Bearer guess-guess-guess-guess" },
+  });
+  assert.equal(bearer.status, 429, "bearer guesses share the budget");
+  assert.equal((await bearer.json()).error.code, "too_many_attempts");
+}, withLogin);
+
+Deno.test("security: the login throttle refills and never locks out a client with a clean record", () => {
+  let now = 0;
+  const throttle = new LoginThrottle({ now: () => now });
+  for (let i = 0; i < 10; i++) {
+    assert.equal(throttle.blocked("attacker"), undefined);
+    throttle.fail("attacker");
+  }
+  assert.deepEqual(throttle.blocked("attacker"), { ok: false, retryAfterSecs: 30, full: false });
+  now += 30_000;
+  assert.equal(throttle.blocked("attacker"), undefined, "one more try after 30 s");
+  // A distributed attack spends the shared budget ...
+  for (let i = 0; i < 100; i++) throttle.fail(`bot-${i}`);
+  assert.ok(throttle.blocked("bot-0"), "a client that failed waits for the shared budget");
+  assert.equal(throttle.blocked("admin"), undefined, "a client with no failures may still try");
+  now += 100_000;
+  assert.equal(throttle.blocked("bot-0"), undefined, "everything refills");
+});
+
+serverTest("security: a logged-out cookie is refused by every server on the store", async (server) => {
+  const other = await serveStore(server.under, withLogin.env);
+  try {
+    const res = await login(server.url);
+    const cookie = res.headers.get("set-cookie")!;
+    assert.match(cookie, /Max-Age=43200/, "a login lasts 12 hours");
+    const headers = { cookie: cookie.split(";")[0] };
+    for (const base of [server.url, other.url]) {
+      const ok = await fetch(`${base}/api/sessions/feed`, { headers, method: "HEAD" });
+      assert.equal(ok.status, 200, `the cookie works on ${base}`);
+    }
+    const page = await (await fetch(`${server.url}/setup`, { headers })).text();
+    const csrf = page.match(/name="csrf" value="([^"]+)"/)![1];
+    const out = await fetch(`${other.url}/logout`, {
+      method: "POST",
+      headers,
+      body: new URLSearchParams({ csrf }),
+      redirect: "manual",
+    });
+    await out.body?.cancel();
+    assert.equal(out.status, 303);
+    for (const base of [other.url, server.url]) {
+      await waitFor(`the cookie refused on ${base}`, async () => {
+        const res = await fetch(`${base}/api/sessions/feed`, { headers, method: "HEAD" });
+        return res.status === 401;
+      });
+    }
+    // A restarted server remembers the logout.
+    const third = await serveStore(server.under, withLogin.env);
+    try {
+      assert.equal((await fetch(`${third.url}/api/sessions/feed`, { headers, method: "HEAD" })).status, 401);
+    } finally {
+      await third.close();
+    }
+  } finally {
+    await other.close();
+  }
+}, withLogin);
