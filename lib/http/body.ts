@@ -41,7 +41,8 @@ export async function readBody(request: Request, limits: Omit<BodyLimits, "maxIn
     if (error instanceof ReadDeadlineError) {
       throw new BodyError(408, "request_timeout", `the body did not arrive within ${limits.timeoutMs / 1000} s`);
     }
-    throw error;
+    // The client went away mid-body (or sent a broken chunked encoding): nothing to answer, nothing written.
+    throw new BodyError(400, "body_unreadable", "the request body could not be read to its end");
   }
 }
 

@@ -32,6 +32,7 @@ export function sseResponse(
     const signal = AbortSignal.any([abort.signal, shutdown, c.req.raw.signal]);
     const ping = setInterval(() => sse.write(": ping\n\n").catch(end), PING_MS);
     try {
+      await sse.write(": open\n\n"); // the first bytes: proxies flush, and clients know the stream is up
       await run(sse, signal);
     } catch (error) {
       if (!signal.aborted) throw error;
