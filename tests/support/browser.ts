@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
 import { serverTest, type ServerUnderTest } from "./server.ts";
-import { startTestSite, type TestSite } from "./test_site.ts";
+import { type SitePage, startTestSite, type TestSite } from "./test_site.ts";
 
 /** Where Debian installs Chromium (`apt-get install chromium`). */
 export const CHROMIUM = Deno.env.get("CHROMIUM_BIN") ?? "/usr/bin/chromium";
@@ -68,12 +68,17 @@ let available: boolean | undefined;
 
 /**
  * Registers a browser test once per backend (skipped, with one line, when
- * Chromium is missing outside CI).
+ * Chromium is missing outside CI). `pages` adds pages to the test site; `env`
+ * configures the server.
  */
-export function browserTest(name: string, fn: (t: BrowserTestContext) => Promise<void>): void {
+export function browserTest(
+  name: string,
+  fn: (t: BrowserTestContext) => Promise<void>,
+  options: { pages?: Record<string, SitePage>; env?: Record<string, string> } = {},
+): void {
   available ??= browserAvailable();
   serverTest(`browser: ${name}`, async (server) => {
-    const site = startTestSite(server.url);
+    const site = startTestSite(server.url, options.pages);
     const browser = await launchBrowser();
     try {
       await fn({ server, site, browser });
@@ -81,5 +86,5 @@ export function browserTest(name: string, fn: (t: BrowserTestContext) => Promise
       await browser.close();
       await site.close();
     }
-  }, { ignore: !available });
+  }, { ignore: !available, env: options.env });
 }

@@ -30,7 +30,7 @@ const styles =
   `<style>body{font-family:sans-serif;margin:0}nav{display:flex;gap:1rem;padding:1rem;background:#222}nav a{color:#fff}.grid{display:grid;grid-template-columns:repeat(4,1fr);gap:1rem;padding:1rem}.product{border:1px solid #ddd;padding:.5rem}</style>`;
 const nav = `<nav><a href="/">Home</a><a href="/checkout">Cart</a><a href="#">Deals</a><a href="#">Help</a></nav>`;
 
-const pages: Record<string, (head: string) => string> = {
+const pages: Record<string, SitePage> = {
   "/": (head) =>
     `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>${head}${styles}</head>
 <body>${nav}<h1>Welcome to the shop</h1>
@@ -51,13 +51,17 @@ const pages: Record<string, (head: string) => string> = {
 <body>${nav}<h1>Checkout</h1><button id="pay" onclick="this.textContent='Paid'">Pay</button></body></html>`,
 };
 
-/** Serves the site on a free loopback port, recording into `endpoint`. */
-export function startTestSite(endpoint: string): TestSite {
+/** A page of the site: its HTML, given the recorder's snippet for `<head>` and the RePlaya server's URL. */
+export type SitePage = (head: string, endpoint: string) => string;
+
+/** Serves the site (plus `extra` pages) on a free loopback port, recording into `endpoint`. */
+export function startTestSite(endpoint: string, extra: Record<string, SitePage> = {}): TestSite {
   const head = snippet({ endpoint, projectKey: TEST_KEY });
+  const all = { ...pages, ...extra };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
-    const page = pages[new URL(request.url).pathname];
+    const page = all[new URL(request.url).pathname];
     return page
-      ? new Response(page(head), { headers: { "content-type": "text/html; charset=utf-8" } })
+      ? new Response(page(head, endpoint), { headers: { "content-type": "text/html; charset=utf-8" } })
       : new Response("not found", { status: 404 });
   });
   return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
