@@ -219,10 +219,8 @@ export class S2Store implements StreamStore {
           { start: { from: { seqNum: next }, clamp: true }, ignoreCommandRecords: true },
           { as: "bytes", signal },
         );
-        // The SDK misses an abort that lands while the session opens, and would then wait for a record forever.
-        if (signal?.aborted) return void await session.cancel().catch(() => {});
         session.caughtUp().then((tail) => onCaughtUp?.(tail.seqNum), () => {});
-        for await (const record of session) {
+        for await (const record of untilAborted(session, signal)) {
           failures = 0;
           next = record.seqNum + 1;
           yield toStored(record);
@@ -281,6 +279,29 @@ export class S2Store implements StreamStore {
 
   #signal(): { signal: AbortSignal } {
     return { signal: AbortSignal.timeout(this.#timeoutMs) };
+  }
+}
+
+/**
+ * Reads `stream` until it ends or `signal` aborts; an abort cancels the
+ * reader, which ends a pending read at once and closes the connection. The
+ * SDK misses an abort that lands while a read session is opening, and its
+ * iterator would then wait for the next record forever.
+ */
+async function* untilAborted<T>(stream: ReadableStream<T>, signal?: AbortSignal): AsyncIterable<T> {
+  const reader = stream.getReader();
+  const cancel = () => void reader.cancel().catch(() => {});
+  if (signal?.aborted) cancel();
+  signal?.addEventListener("abort", cancel, { once: true });
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    signal?.removeEventListener("abort", cancel);
+    cancel(); // a no-op after the end; closes the session when the consumer stops early
   }
 }
 

@@ -7,22 +7,7 @@ import assert from "node:assert/strict";
 import { serverTest } from "../support/server.ts";
 import { fakeEvents, sendBatch, startSession } from "../support/client.ts";
 import { ConfigError, loadConfig } from "../../lib/config.ts";
-
-const ADMIN = "admin-token-0123456789";
-
-async function login(url: string, token = ADMIN): Promise<{ status: number; cookie?: string; location?: string }> {
-  const res = await fetch(`${url}/login`, {
-    method: "POST",
-    body: new URLSearchParams({ token, next: "/sessions/x" }),
-    redirect: "manual",
-  });
-  await res.body?.cancel();
-  return {
-    status: res.status,
-    cookie: res.headers.get("set-cookie")?.split(";")[0],
-    location: res.headers.get("location") ?? undefined,
-  };
-}
+import { ADMIN, login, logout } from "../support/login.ts";
 
 serverTest("login: pages and read APIs refuse without the cookie and accept with it", async ({ url }) => {
   const s = await startSession(url); // ingest stays public: the project key is enough
@@ -90,14 +75,7 @@ serverTest("login: delete and logout without the CSRF token fail", async ({ url 
   await formDelete.body?.cancel();
   assert.equal(formDelete.status, 403);
   assert.equal((await fetch(`${url}/sessions/${s.sessionId}`, { headers })).status, 200, "still there");
-  const logout = await fetch(`${url}/logout`, {
-    method: "POST",
-    headers,
-    body: new URLSearchParams({}),
-    redirect: "manual",
-  });
-  await logout.body?.cancel();
-  assert.equal(logout.status, 403);
+  assert.equal((await logout(url, headers.cookie, "")).status, 403);
 
   const confirm = await (await fetch(`${url}/sessions/${s.sessionId}/delete`, { headers })).text();
   const csrf = confirm.match(/name="csrf" value="([^"]+)"/)![1];
@@ -107,13 +85,7 @@ serverTest("login: delete and logout without the CSRF token fail", async ({ url 
   });
   assert.equal(apiDelete.status, 200);
   assert.equal((await fetch(`${url}/sessions/${s.sessionId}`, { headers })).status, 404);
-  const out = await fetch(`${url}/logout`, {
-    method: "POST",
-    headers,
-    body: new URLSearchParams({ csrf }),
-    redirect: "manual",
-  });
-  await out.body?.cancel();
+  const out = await logout(url, headers.cookie, csrf);
   assert.equal(out.status, 303);
   assert.match(out.headers.get("set-cookie") ?? "", /replaya_session=;/);
 }, { env: { REPLAYA_ADMIN_TOKEN: ADMIN } });
