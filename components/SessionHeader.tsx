@@ -9,16 +9,18 @@ import Bowser from "bowser";
 import type { SessionMeta } from "../lib/sessions/codec.ts";
 import type { EndSummary } from "../lib/sessions/summaries.ts";
 import { formatDuration, formatTime } from "./format.ts";
+import { StatusBadge } from "./SessionRow.tsx";
 
 /** Props of {@link SessionHeader}. */
 export interface SessionHeaderProps {
   meta: SessionMeta;
   live: boolean;
+  disconnected?: boolean;
   end?: EndSummary;
 }
 
 /** Metadata header of a session page. */
-export function SessionHeader({ meta, live, end }: SessionHeaderProps) {
+export function SessionHeader({ meta, live, disconnected, end }: SessionHeaderProps) {
   const agent = meta.userAgent ? Bowser.parse(meta.userAgent) : undefined;
   const facts: Array<[string, string | undefined]> = [
     ["Started", formatTime(meta.createdAt)],
@@ -35,6 +37,7 @@ export function SessionHeader({ meta, live, end }: SessionHeaderProps) {
     ["Pages", end ? String(end.pages) : undefined],
     ["Events", end ? String(end.events) : undefined],
     ["Errors", end ? String(end.errors) : undefined],
+    ["Lost", end?.dropped ? `${end.dropped} events (see the gap markers)` : undefined],
     [
       "Ended",
       end ? `${formatTime(end.endedAt)} (${end.reason === "lease_expired" ? "went quiet" : "stopped"})` : undefined,
@@ -46,9 +49,7 @@ export function SessionHeader({ meta, live, end }: SessionHeaderProps) {
         <h1>
           Session <code>{meta.id}</code>
         </h1>
-        {live
-          ? <span class="badge live" data-testid="status">Live</span>
-          : <span class="badge ended" data-testid="status">Ended</span>}
+        <StatusBadge live={live} disconnected={disconnected} dropped={end?.dropped} />
         <div class="actions">
           <a class="button" href={`/api/sessions/${meta.id}/export`} download data-testid="export">Export JSON</a>
           <a class="button danger" href={`/sessions/${meta.id}/delete`} data-testid="delete">Delete…</a>

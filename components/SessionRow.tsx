@@ -18,8 +18,10 @@ export interface RowData {
   os?: string;
   device?: string;
   live: boolean;
+  /** Live, but nothing has arrived for longer than the lease. */
+  disconnected?: boolean;
   durationMs?: number;
-  end?: { pages: number; events: number; errors: number };
+  end?: { pages: number; events: number; errors: number; dropped?: number };
 }
 
 /** The table's column headings. */
@@ -44,7 +46,7 @@ export function SessionRow({ row }: { row: RowData }) {
   return (
     <tr data-testid="session-row" data-session={row.id} data-status={row.live ? "live" : "ended"}>
       <td>
-        {row.live ? <span class="badge live">Live</span> : <span class="badge ended">Ended</span>}
+        <StatusBadge live={row.live} disconnected={row.disconnected} dropped={row.end?.dropped} />
       </td>
       <td>
         <a href={`/sessions/${row.id}`}>{formatTime(row.createdAt)}</a>
@@ -60,5 +62,27 @@ export function SessionRow({ row }: { row: RowData }) {
       <td>{row.os ?? "—"}</td>
       <td>{row.device ?? "—"}</td>
     </tr>
+  );
+}
+
+/** Live, disconnected (live but quiet) or ended; "incomplete" when the recorder had to drop events. */
+export function StatusBadge(
+  { live, disconnected, dropped }: { live: boolean; disconnected?: boolean; dropped?: number },
+) {
+  return (
+    <>
+      {live
+        ? disconnected
+          ? <span class="badge quiet" data-testid="status" title="Nothing has arrived for a while">Disconnected</span>
+          : <span class="badge live" data-testid="status">Live</span>
+        : <span class="badge ended" data-testid="status">Ended</span>}
+      {dropped
+        ? (
+          <span class="badge incomplete" data-testid="incomplete" title={`${dropped} events were lost`}>
+            Incomplete
+          </span>
+        )
+        : null}
+    </>
   );
 }

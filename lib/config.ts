@@ -80,7 +80,10 @@ export interface IngestConfig {
   allowedOrigins: string[];
   /** HMAC secret for append tokens; undefined = generated and kept in the data dir (development only). */
   appendTokenSecret?: string;
+  /** A session quiet for this long shows as disconnected. */
   leaseSecs: number;
+  /** A session quiet for this long is stopped: the outage a recorder can buffer through. */
+  fenceAfterSecs: number;
   maxBodyBytes: number;
   maxInflatedBytes: number;
   maxEventsPerBatch: number;
@@ -152,6 +155,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const publicHosts = list(get("REPLAYA_PUBLIC_URL")).map(publicHost);
   const port = get("REPLAYA_PORT");
+  const leaseSecs = integer(get("REPLAYA_LEASE_SECS"), 45, "REPLAYA_LEASE_SECS");
+  const fenceAfterSecs = integer(get("REPLAYA_FENCE_AFTER_SECS"), 360, "REPLAYA_FENCE_AFTER_SECS");
+  if (fenceAfterSecs < leaseSecs) {
+    throw new ConfigError(
+      `REPLAYA_FENCE_AFTER_SECS (${fenceAfterSecs}) must be at least REPLAYA_LEASE_SECS (${leaseSecs})`,
+    );
+  }
   const config: Config = {
     dataDir,
     dashboard: { adminToken, publicOps: boolean(get("REPLAYA_PUBLIC_OPS"), false, "REPLAYA_PUBLIC_OPS") },
@@ -165,7 +175,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       projectKeys: projectKeys(get("REPLAYA_PROJECT_KEYS")),
       allowedOrigins: list(get("REPLAYA_ALLOWED_ORIGINS")).map(origin),
       appendTokenSecret: secret,
-      leaseSecs: integer(get("REPLAYA_LEASE_SECS"), 45, "REPLAYA_LEASE_SECS"),
+      leaseSecs,
+      fenceAfterSecs,
       maxBodyBytes: integer(get("REPLAYA_MAX_BODY_BYTES"), 4 * 1024 * 1024, "REPLAYA_MAX_BODY_BYTES"),
       maxInflatedBytes: integer(get("REPLAYA_MAX_INFLATED_BYTES"), 16 * 1024 * 1024, "REPLAYA_MAX_INFLATED_BYTES"),
       maxEventsPerBatch: integer(get("REPLAYA_MAX_EVENTS_PER_BATCH"), 5000, "REPLAYA_MAX_EVENTS_PER_BATCH"),

@@ -51,7 +51,11 @@ export async function startServer(
   const projectKeys = config.ingest.projectKeys.size > 0
     ? config.ingest.projectKeys
     : new Map([[await derivedProjectKey(secret), "default"]]);
-  const sessions = new Sessions({ store, leaseMs: config.ingest.leaseSecs * 1000 });
+  const sessions = new Sessions({
+    store,
+    leaseMs: config.ingest.leaseSecs * 1000,
+    fenceAfterMs: config.ingest.fenceAfterSecs * 1000,
+  });
   metrics.gauges({ activeSessions: () => sessions.activeCount, liveViewers: () => sessions.viewerCount });
   const tokens = new AppendTokens({ secret });
   const shutdown = new AbortController();

@@ -159,7 +159,7 @@ export function pageRoutes(deps: PageDeps): Hono {
     return html(
       c,
       <Layout title="Session" scripts={[island("Player")]} styles={["/static/player.css"]} logout={logoutOf(c)}>
-        <SessionHeader meta={details.meta} live={details.live} end={details.end} />
+        <SessionHeader meta={details.meta} live={details.live} disconnected={details.disconnected} end={details.end} />
         <Island
           name="Player"
           component={Player}

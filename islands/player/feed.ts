@@ -165,11 +165,16 @@ export class FeedBuilder {
       case "replaya.gap": {
         const dropped = num("droppedEvents") ?? 0;
         const bytes = num("droppedBytes");
+        const from = num("from");
+        const to = num("to");
+        const span = from !== undefined && to !== undefined ? `, captured over ${formatGapSpan(to - from)}` : "";
         const item = this.#add({
           kind: "gap",
           ts,
-          text: gapLabel(dropped),
-          detail: bytes ? `${formatBytes(bytes)} lost` : undefined,
+          text: str("reason") === "session_ended"
+            ? `${plural(dropped, "event")} lost: the previous session had ended before they could be delivered`
+            : gapLabel(dropped),
+          detail: bytes ? `${formatBytes(bytes)} lost${span}` : undefined,
           droppedEvents: dropped,
           endTs: ts,
         });
@@ -215,6 +220,10 @@ export function deriveFeed(events: readonly RrwebEvent[]): readonly FeedItem[] {
   const builder = new FeedBuilder();
   builder.push(events);
   return builder.items;
+}
+
+function formatGapSpan(ms: number): string {
+  return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /** The label of a gap: "N events dropped by the recorder". */

@@ -102,7 +102,7 @@ export async function encodeEvents(options: {
   return Array.from({ length: parts }, (_, i) => {
     const headers: Header[] = [...base];
     if (i === 0) {
-      headers.push(["s", `${stats.n},${stats.c},${stats.p},${stats.e},${stats.t1}`]);
+      headers.push(["s", `${stats.n},${stats.c},${stats.p},${stats.e},${stats.t1}${stats.d ? `,${stats.d}` : ""}`]);
       if (stats.u) headers.push(["u", stats.u]);
     }
     if (parts > 1) headers.push(["f", `${i}/${parts}`]);
@@ -126,8 +126,8 @@ export function batchStatsOf(record: StoredRecord): BatchStats | undefined {
   const headers = new Map(record.headers);
   const value = headers.get("s");
   if (value === undefined) return undefined;
-  const [n, c, p, e, t1] = value.split(",").map(Number);
-  return { n, c, p, e, t0: record.timestamp, t1, u: headers.get("u") };
+  const [n, c, p, e, t1, d = 0] = value.split(",").map(Number);
+  return { n, c, p, e, d, t0: record.timestamp, t1, u: headers.get("u") };
 }
 
 interface PartialFrame {

@@ -30,6 +30,8 @@ export interface BatchStats {
   p: number;
   /** errors captured by the recorder */
   e: number;
+  /** events the recorder had to drop, from its `replaya.gap` markers */
+  d: number;
   /** the user id, when the batch identifies the user */
   u?: string;
   /** first and last event time */
@@ -53,7 +55,7 @@ export function isClick(event: RrwebEvent): boolean {
 
 /** Counts clicks, pages, errors and the identified user of a batch. */
 export function statsOf(events: RrwebEvent[]): BatchStats {
-  const stats: BatchStats = { n: events.length, c: 0, p: 0, e: 0, t0: Infinity, t1: 0 };
+  const stats: BatchStats = { n: events.length, c: 0, p: 0, e: 0, d: 0, t0: Infinity, t1: 0 };
   for (const event of events) {
     stats.t0 = Math.min(stats.t0, event.timestamp);
     stats.t1 = Math.max(stats.t1, event.timestamp);
@@ -61,6 +63,10 @@ export function statsOf(events: RrwebEvent[]): BatchStats {
     else if (event.type === EventType.Meta) stats.p++;
     const tag = customTag(event);
     if (tag === "replaya.error") stats.e++;
+    if (tag === "replaya.gap") {
+      const dropped = (event.data as { payload?: { droppedEvents?: unknown } }).payload?.droppedEvents;
+      if (typeof dropped === "number" && Number.isSafeInteger(dropped) && dropped > 0) stats.d += dropped;
+    }
     if (tag === "replaya.identify") {
       const userId = (event.data as { payload?: { userId?: unknown } }).payload?.userId;
       if (typeof userId === "string") stats.u = userId.slice(0, 200);

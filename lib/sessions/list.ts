@@ -8,7 +8,7 @@
 
 import { dayOfSummaryStream, readDay, type SessionSummary, SUMMARY_PREFIX } from "./summaries.ts";
 import { createdAtOf, isSessionId } from "./ids.ts";
-import type { Sessions } from "./service.ts";
+import type { Sessions, SessionStatus } from "./service.ts";
 
 /** Filters from the list page's GET form. */
 export interface SessionFilter {
@@ -28,6 +28,8 @@ export interface SessionFilter {
 /** A row of the list. */
 export interface SessionRow extends SessionSummary {
   live: boolean;
+  /** Live, but quiet for longer than the lease. */
+  disconnected?: boolean;
   /** From start to the last event (or now, while live). */
   durationMs: number;
 }
@@ -141,8 +143,15 @@ async function settleRow(sessions: Sessions, summary: SessionSummary, now: numbe
   if (summary.ended && summary.end) {
     return { ...summary, live: false, durationMs: Math.max(0, summary.end.lastEventAt - summary.createdAt) };
   }
-  const status = await sessions.settle(summary.id).catch(() => ({ live: false, end: undefined }));
-  if (status.live) return { ...summary, live: true, durationMs: Math.max(0, now - summary.createdAt) };
+  const status: SessionStatus = await sessions.settle(summary.id).catch(() => ({ live: false }));
+  if (status.live) {
+    return {
+      ...summary,
+      live: true,
+      disconnected: status.disconnected,
+      durationMs: Math.max(0, now - summary.createdAt),
+    };
+  }
   const end = status.end;
   const row: SessionRow = { ...summary, live: false, ended: true, durationMs: 0 };
   if (end) {

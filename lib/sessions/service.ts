@@ -39,11 +39,25 @@ export class SessionNotFoundError extends Error {
   override name = "SessionNotFoundError";
 }
 
+/** Whether a session still records; `disconnected` = live but quiet for longer than the lease; `end` once stopped. */
+export interface SessionStatus {
+  live: boolean;
+  disconnected?: boolean;
+  end?: EndSummary;
+}
+
 /** Options for {@link Sessions}. */
 export interface SessionsOptions {
   store: StreamStore;
-  /** A session with no events or heartbeats for this long is stopped (default 45 s). */
+  /** A session with no events or heartbeats for this long shows as disconnected (default 45 s). */
   leaseMs?: number;
+  /**
+   * A session with no records for this long is stopped, by the next reader or
+   * writer (default 6 min). It is the recorder's outage horizon: until then a
+   * recorder buffering through a store outage or a server restart delivers
+   * into the same session, and nobody can end it under its feet.
+   */
+  fenceAfterMs?: number;
   now?: () => number;
 }
 
@@ -61,6 +75,7 @@ const MAX_CLOCK_SKEW_MS = 2_000;
 export class Sessions {
   readonly store: StreamStore;
   readonly leaseMs: number;
+  readonly fenceAfterMs: number;
   #now: () => number;
   /** Last write this process made per session; the stream tail is the truth. */
   #lastActivity = new Map<string, number>();
@@ -69,6 +84,7 @@ export class Sessions {
   constructor(options: SessionsOptions) {
     this.store = options.store;
     this.leaseMs = options.leaseMs ?? 45_000;
+    this.fenceAfterMs = Math.max(this.leaseMs, options.fenceAfterMs ?? 360_000);
     this.#now = options.now ?? Date.now;
   }
 
@@ -150,7 +166,7 @@ export class Sessions {
   }
 
   /** A session's metadata and status, for its page; undefined when it does not exist. */
-  async details(id: string): Promise<{ meta: SessionMeta; live: boolean; end?: EndSummary } | undefined> {
+  async details(id: string): Promise<({ meta: SessionMeta } & SessionStatus) | undefined> {
     try {
       const { records } = await this.store.read(streamOf(id), { from: { seqNum: 0 }, count: 2 });
       const meta = records.find((r) => kindOf(r) === "meta");
@@ -168,16 +184,18 @@ export class Sessions {
   }
 
   /**
-   * A session's status. A session whose lease has lapsed is stopped here, so
-   * readers see the truth without a background job; `end` is then its summary.
+   * A session's status. Quiet for longer than the lease, it is live but
+   * `disconnected`; quiet for longer than {@link fenceAfterMs}, it is stopped
+   * here, so readers see the truth without a background job; `end` is then
+   * its summary.
    */
-  async settle(id: string): Promise<{ live: boolean; end?: EndSummary }> {
+  async settle(id: string): Promise<SessionStatus> {
     const tail = await this.#tail(id);
     const { records } = await this.store.read(streamOf(id), { from: { tailOffset: 1 } });
     const stop = records.find((r) => kindOf(r) === "stop");
     if (stop) return { live: false, end: (JSON.parse(new TextDecoder().decode(stop.body)) as StopInfo).summary };
-    const last = Math.max(tail.timestamp, this.#lastActivity.get(id) ?? 0);
-    if (this.#now() - last <= this.leaseMs) return { live: true };
+    const quietFor = this.#now() - Math.max(tail.timestamp, this.#lastActivity.get(id) ?? 0);
+    if (quietFor <= this.fenceAfterMs) return { live: true, disconnected: quietFor > this.leaseMs };
     return { live: false, end: await this.stop(id, "lease_expired") };
   }
 
@@ -274,14 +292,14 @@ export class Sessions {
     }
   }
 
-  /** Stops a session whose lease lapsed, then refuses the write. */
+  /** Stops a session quiet for longer than the outage horizon, then refuses the write. */
   async #checkLease(id: string, now: number): Promise<void> {
     const cached = this.#lastActivity.get(id);
-    if (cached !== undefined && now - cached <= this.leaseMs) return;
+    if (cached !== undefined && now - cached <= this.fenceAfterMs) return;
     // Unknown here, or looks lapsed: the tail (another process may have written) decides.
     const tail = await this.#tail(id);
     const last = Math.max(tail.timestamp, cached ?? 0);
-    if (now - last <= this.leaseMs) return void this.#touch(id, last);
+    if (now - last <= this.fenceAfterMs) return void this.#touch(id, last);
     await this.stop(id, "lease_expired");
     throw new SessionStoppedError(id);
   }

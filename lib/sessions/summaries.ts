@@ -22,6 +22,8 @@ export interface SessionCounts {
   clicks: number;
   pages: number;
   errors: number;
+  /** Events the recorder dropped (outage beyond its buffer, or a session it could not continue); absent = 0. */
+  dropped?: number;
 }
 
 /** Written when a session starts. */
@@ -105,6 +107,7 @@ export function addStats(counts: SessionCounts & { userId?: string; lastEventAt:
   counts.clicks += stats.c;
   counts.pages += stats.p;
   counts.errors += stats.e;
+  if (stats.d) counts.dropped = (counts.dropped ?? 0) + stats.d;
   if (stats.u) counts.userId = stats.u;
   counts.lastEventAt = Math.max(counts.lastEventAt, stats.t1);
 }

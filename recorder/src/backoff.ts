@@ -6,8 +6,8 @@
 
 /** Base delay of the first retry. */
 export const BACKOFF_BASE_MS = 500;
-/** Ceiling of any computed backoff. */
-export const BACKOFF_MAX_MS = 30_000;
+/** Ceiling of any computed backoff: short, so delivery resumes soon after an outage ends. */
+export const BACKOFF_MAX_MS = 10_000;
 /** Longest Retry-After honoured, so a bogus header cannot park the recorder for days. */
 export const RETRY_AFTER_MAX_MS = 10 * 60_000;
 

@@ -21,7 +21,18 @@ export interface Entry {
   /** Event timestamp. */
   timestamp: number;
   /** Set on gap markers: what they stand for. */
-  gap?: { droppedEvents: number; droppedBytes: number };
+  gap?: Gap;
+}
+
+/** What a `replaya.gap` marker stands for: events that were dropped, and their capture times. */
+export interface Gap {
+  droppedEvents: number;
+  droppedBytes: number;
+  /** Capture time of the first and last dropped event. */
+  from: number;
+  to: number;
+  /** Why: the buffer bound, or a session that could not be continued. */
+  reason?: "buffer_full" | "session_ended";
 }
 
 /** A numbered group of events sent in one request; retries reuse its seq. */
@@ -47,15 +58,10 @@ export function toEntry(event: RecordedEvent): Entry {
   };
 }
 
-function gapEntry(
-  timestamp: number,
-  droppedEvents: number,
-  droppedBytes: number,
-): Entry {
-  const entry = toEntry(
-    customEvent("replaya.gap", { droppedEvents, droppedBytes }, timestamp),
-  );
-  entry.gap = { droppedEvents, droppedBytes };
+/** A `replaya.gap` marker at `timestamp` (default: where the gap starts). */
+export function gapEntry(gap: Gap, timestamp = gap.from): Entry {
+  const entry = toEntry(customEvent("replaya.gap", { ...gap }, timestamp));
+  entry.gap = gap;
   return entry;
 }
 
@@ -147,6 +153,32 @@ export class EventBuffer {
     this.#total -= batch.bytes;
   }
 
+  /**
+   * Drops everything for a new session (seq 0 again) and says what was
+   * dropped, counting the events earlier gap markers stood for; undefined
+   * when nothing was waiting.
+   */
+  discard(): Gap | undefined {
+    let gap: Gap | undefined;
+    for (const entry of [...this.#batches.flatMap((b) => b.entries), ...this.#pending]) {
+      const events = entry.gap?.droppedEvents ?? 1;
+      const bytes = entry.gap?.droppedBytes ?? entry.size;
+      const from = entry.gap?.from ?? entry.timestamp;
+      const to = entry.gap?.to ?? entry.timestamp;
+      gap = gap
+        ? {
+          ...gap,
+          droppedEvents: gap.droppedEvents + events,
+          droppedBytes: gap.droppedBytes + bytes,
+          from: Math.min(gap.from, from),
+          to: Math.max(gap.to, to),
+        }
+        : { droppedEvents: events, droppedBytes: bytes, from, to, reason: "session_ended" };
+    }
+    this.clear(true);
+    return gap;
+  }
+
   /** Drops everything; with `resetSeq` the next batch is seq 0 again (new session). */
   clear(resetSeq: boolean): void {
     this.#pending = [];
@@ -216,15 +248,22 @@ export class EventBuffer {
       this.#dropped = true;
       const last = out[out.length - 1];
       if (last?.gap) {
-        const merged = gapEntry(
-          last.timestamp,
-          last.gap.droppedEvents + 1,
-          last.gap.droppedBytes + e.size,
-        );
+        const merged = gapEntry({
+          ...last.gap,
+          droppedEvents: last.gap.droppedEvents + 1,
+          droppedBytes: last.gap.droppedBytes + e.size,
+          to: Math.max(last.gap.to, e.timestamp),
+        });
         out[out.length - 1] = merged;
         total += merged.size - last.size - e.size;
       } else {
-        const gap = gapEntry(e.timestamp, 1, e.size);
+        const gap = gapEntry({
+          droppedEvents: 1,
+          droppedBytes: e.size,
+          from: e.timestamp,
+          to: e.timestamp,
+          reason: "buffer_full",
+        });
         out.push(gap);
         total += gap.size - e.size;
       }

@@ -130,7 +130,7 @@ export interface RrwebRecordOptions {
   collectFonts: boolean;
   inlineImages: boolean;
   slimDOMOptions: Record<string, boolean>;
-  sampling: { mousemove: number; scroll: number; input: "last" };
+  sampling: { mousemove: number; scroll: number; input: "all" };
   plugins: unknown[];
 }
 
@@ -166,8 +166,9 @@ export function buildRecordOptions(
       headMetaVerification: true,
       headMetaAuthorship: true,
     },
-    // Mouse moves batched every 50 ms, scrolls throttled, only the last input value kept.
-    sampling: { mousemove: 50, scroll: 150, input: "last" },
+    // Mouse moves batched every 50 ms, scrolls throttled; every input as it is typed (masked
+    // by default), so a field that never loses focus is recorded and live viewers see typing.
+    sampling: { mousemove: 50, scroll: 150, input: "all" },
     plugins: [],
   };
 }

@@ -5,7 +5,7 @@
  * inactivity. Everything platform-specific comes in through `RecorderEnv`.
  * @module
  */
-import { EventBuffer } from "./buffer.ts";
+import { EventBuffer, type Gap } from "./buffer.ts";
 import { installConsoleCapture } from "./capture/console.ts";
 import { type ErrorTarget, installErrorCapture } from "./capture/errors.ts";
 import { installNetworkCapture, type NetworkTarget } from "./capture/network.ts";
@@ -211,9 +211,10 @@ export class Recorder {
     this.#lastActivity = env.clock.now();
     const buffer = new EventBuffer(this.#o.maxBufferBytes);
     this.#buffer = buffer;
-    const snapshot = () =>
+    const snapshot = (lost?: Gap) =>
       this.#safe(() => {
         if (this.#state === "recording") env.record.takeFullSnapshot();
+        if (lost) this.#recordGap(lost);
       });
     this.#uploader = new Uploader({
       transport: new Transport(this.#o.endpoint, {
@@ -229,7 +230,7 @@ export class Recorder {
       meta: () => this.#meta(),
       onSession: () => this.#persist(true),
       onNewSession: snapshot,
-      onResync: snapshot,
+      onResync: () => snapshot(),
       onFatal: (reason) => this.#shutdown(reason),
       warn: env.warn,
       isVisible: () => this.#state === "recording" && env.isVisible(),
@@ -275,7 +276,7 @@ export class Recorder {
     this.#captures.push(stopRrweb);
     if (o.captureErrors && env.errorTarget) {
       this.#captures.push(
-        installErrorCapture(env.errorTarget, record("replaya.error"), o.url),
+        installErrorCapture(env.errorTarget, record("replaya.error"), record("replaya.console"), o.url),
       );
     }
     if (o.consoleLevels.length > 0 && env.console) {
@@ -429,8 +430,17 @@ export class Recorder {
     this.#state = "recording";
     this.#lastActivity = this.#env.clock.now();
     clearSession(this.#env.storage);
-    this.#uploader?.reset();
-    if (this.#startCapture()) this.#uploader?.connect();
+    const lost = this.#uploader?.reset();
+    if (this.#startCapture()) {
+      if (lost) this.#recordGap(lost);
+      this.#uploader?.connect();
+    }
+  }
+
+  /** Records, in the current session, that events were lost before it. */
+  #recordGap(lost: Gap): void {
+    this.#buffer?.push(customEvent("replaya.gap", { ...lost }, this.#env.clock.now()));
+    this.#uploader?.notify();
   }
 
   #safe(fn: () => void): void {

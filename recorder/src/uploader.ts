@@ -7,7 +7,7 @@
  */
 import { backoffDelay } from "./backoff.ts";
 import { encodeBody, FLUSH_THRESHOLD_BYTES, keepaliveBudget, MAX_BATCH_BYTES } from "./batch.ts";
-import type { Batch, EventBuffer } from "./buffer.ts";
+import type { Batch, EventBuffer, Gap } from "./buffer.ts";
 import type { Credentials, SendResult, SessionMeta, Transport } from "./transport.ts";
 
 /** Flush interval while nobody watches live. */
@@ -39,8 +39,12 @@ export interface UploaderDeps {
   meta(): SessionMeta;
   /** A session was established or its token changed: persist it. */
   onSession(credentials: Credentials): void;
-  /** The session was replaced mid-recording; the buffer is empty and wants a full snapshot. */
-  onNewSession(): void;
+  /**
+   * The session was replaced mid-recording; the buffer is empty and wants a
+   * full snapshot, then a gap marker for `lost` (what the old session could
+   * not take), when anything was lost.
+   */
+  onNewSession(lost?: Gap): void;
   /** Events had been dropped and an upload just succeeded: a full snapshot re-syncs the replay. */
   onResync(): void;
   /** The server refuses this recorder for good. */
@@ -166,6 +170,11 @@ export class Uploader {
           b.entries.map((e) => e.json),
         );
         const r = await transport.send(cred, body);
+        if (r.kind === "session_lost") {
+          // Ending anyway: no new session to carry a gap marker, so at least say what was lost.
+          const lost = buffer.discard();
+          if (lost) this.#d.warn(`replaya: ${lost.droppedEvents} events were not delivered: the session had ended`);
+        }
         if (r.kind !== "ok") break;
         buffer.remove(b);
       }
@@ -180,14 +189,18 @@ export class Uploader {
     buffer.clear(false);
   }
 
-  /** Drops unsent events and forgets the session; `connect()` then starts a new one. */
-  reset(): void {
+  /**
+   * Drops unsent events and forgets the session; `connect()` then starts a
+   * new one. Returns what was dropped, for a gap marker in the new session.
+   */
+  reset(): Gap | undefined {
     this.#cancelTimer();
     this.#cred = undefined;
-    this.#d.buffer.clear(true);
+    const lost = this.#d.buffer.discard();
     this.#closed = false;
     this.#attempts = 0;
     this.#retryAt = 0;
+    return lost;
   }
 
   #track(p: Promise<unknown>): void {
@@ -235,9 +248,8 @@ export class Uploader {
             r.sessionId !== resume.sessionId;
           this.#cred = { sessionId: r.sessionId, token: r.token };
           if (fresh && midSession) {
-            // Buffered events belong to the old session's timeline.
-            this.#d.buffer.clear(true);
-            this.#d.onNewSession();
+            // Buffered events belong to the old session's timeline: the new one records that they were lost.
+            this.#d.onNewSession(this.#d.buffer.discard());
           }
           this.#attempts = 0;
           this.#retryAt = 0;
@@ -263,8 +275,7 @@ export class Uploader {
 
   #sessionLost(): void {
     this.#cred = undefined;
-    this.#d.buffer.clear(true);
-    this.#d.onNewSession();
+    this.#d.onNewSession(this.#d.buffer.discard());
     this.#track(this.#establish(undefined, false));
   }
 

@@ -75,10 +75,29 @@ Deno.test("console capture survives a throwing recorder and does not recurse", (
   undo();
 });
 
+Deno.test("error capture records benign browser messages as console warnings, not errors", () => {
+  const target = new EventTarget();
+  const errors: Record<string, unknown>[] = [];
+  const consoleLines: Record<string, unknown>[] = [];
+  const undo = installErrorCapture(target, (p) => errors.push(p), (p) => consoleLines.push(p), strict);
+  for (
+    const message of [
+      "ResizeObserver loop completed with undelivered notifications.",
+      "ResizeObserver loop limit exceeded",
+      "Uncaught ResizeObserver loop completed with undelivered notifications.",
+    ]
+  ) target.dispatchEvent(new ErrorEvent("error", { message }));
+  target.dispatchEvent(new ErrorEvent("error", { message: "ResizeObserver is not defined" }));
+  assert.deepEqual(errors.map((e) => e.message), ["ResizeObserver is not defined"], "a real error stays an error");
+  assert.equal(consoleLines.length, 3);
+  assert.ok(consoleLines.every((c) => c.level === "warn" && c.benign === true));
+  undo();
+});
+
 Deno.test("error capture records errors and rejections with stripped URLs", () => {
   const target = new EventTarget();
   const recorded: Record<string, unknown>[] = [];
-  const undo = installErrorCapture(target, (p) => recorded.push(p), strict);
+  const undo = installErrorCapture(target, (p) => recorded.push(p), () => {}, strict);
   const err = new TypeError("boom at https://a.com/p?token=1");
   target.dispatchEvent(
     new ErrorEvent("error", {

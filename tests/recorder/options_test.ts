@@ -110,7 +110,7 @@ Deno.test("buildRecordOptions wires privacy classes and masks every input by def
   assert.equal(r.collectFonts, false);
   assert.equal(r.recordCrossOriginIframes, false);
   assert.deepEqual(r.plugins, []);
-  assert.equal(r.sampling.input, "last");
+  assert.equal(r.sampling.input, "all", "typing is recorded as it happens");
   assert.deepEqual(
     Object.fromEntries(Object.entries(PRIVACY).filter(([k]) => k in r)),
     PRIVACY,

@@ -31,7 +31,7 @@ Deno.test("codec: a batch that fits is one record with writer, batch and stats h
   assert.equal(headers.get("w"), "w1");
   assert.equal(headers.get("b"), "7");
   assert.equal(headers.has("f"), false);
-  assert.deepEqual(batchStatsOf(stored(record)), { n: 3, c: 0, p: 0, e: 0, t0: 1000, t1: 1002, u: undefined });
+  assert.deepEqual(batchStatsOf(stored(record)), { n: 3, c: 0, p: 0, e: 0, d: 0, t0: 1000, t1: 1002, u: undefined });
   assert.equal(record.timestamp, 1000);
 });
 

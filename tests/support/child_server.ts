@@ -31,7 +31,9 @@ const PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-writ
  * expected to refuse to start.
  */
 export function spawnServer(env: Record<string, string> = {}) {
-  const dataDir = Deno.makeTempDirSync({ prefix: "replaya-child-" });
+  // A restart passes the same REPLAYA_DATA_DIR (and REPLAYA_PORT) again; only a dir made here is removed.
+  const ownDir = env.REPLAYA_DATA_DIR === undefined;
+  const dataDir = env.REPLAYA_DATA_DIR ?? Deno.makeTempDirSync({ prefix: "replaya-child-" });
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...PERMISSIONS, MAIN],
     env: {
@@ -86,13 +88,13 @@ export function spawnServer(env: Record<string, string> = {}) {
             child.kill("SIGKILL");
           } catch { /* already gone */ }
           await status;
-          await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+          if (ownDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
         },
       };
     },
     async exited(): Promise<{ code: number; output: string }> {
       const { code } = await status;
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      if (ownDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
       return { code, output };
     },
   };

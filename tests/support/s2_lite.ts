@@ -47,9 +47,13 @@ export function freePort(): number {
   return port;
 }
 
-/** Starts s2-lite in memory on a free loopback port and waits until it is healthy. */
-export async function startLite(options: { localRoot?: string } = {}): Promise<LiteServer> {
-  const port = freePort();
+/**
+ * Starts s2-lite on a free loopback port (or `port`, to restart one where its
+ * clients expect it), in memory or durable in `localRoot`, and waits until it
+ * is healthy.
+ */
+export async function startLite(options: { localRoot?: string; port?: number } = {}): Promise<LiteServer> {
+  const port = options.port ?? freePort();
   const args = ["--port", String(port)];
   if (options.localRoot) args.push("--local-root", options.localRoot);
   const child = new Deno.Command(S2_LITE_BIN, {

@@ -1,6 +1,8 @@
 /**
  * Uncaught errors and unhandled promise rejections, recorded as
- * `replaya.error` payloads (message, stack, source URL).
+ * `replaya.error` payloads (message, stack, source URL). A short list of
+ * benign browser messages is recorded as a console warning instead, so it
+ * never counts as an error.
  * @module
  */
 import { stripUrl, stripUrlsInText, type UrlPolicy } from "../url.ts";
@@ -13,12 +15,23 @@ export interface ErrorTarget {
 }
 
 const MAX_MESSAGE = 1000;
+
+/**
+ * Error events browsers fire for things that are not the page's bugs:
+ * ResizeObserver giving up on a layout loop within one frame (it delivers the
+ * rest next frame; Chromium and Firefox word it differently).
+ */
+export const BENIGN_ERRORS: readonly RegExp[] = [
+  /^ResizeObserver loop completed with undelivered notifications\.?$/,
+  /^ResizeObserver loop limit exceeded\.?$/,
+];
 const MAX_STACK = 5000;
 
 /** Listens for `error` and `unhandledrejection`; returns the uninstaller. */
 export function installErrorCapture(
   target: ErrorTarget,
   record: (payload: Record<string, unknown>) => void,
+  recordConsole: (payload: Record<string, unknown>) => void,
   policy: UrlPolicy,
 ): () => void {
   const clean = (text: string, max: number) => truncate(stripUrlsInText(text, policy), max);
@@ -26,9 +39,13 @@ export function installErrorCapture(
     try {
       const e = event as ErrorEvent;
       const described = describeError(e.error ?? e.message);
+      const message = clean(e.message || described.message, MAX_MESSAGE);
+      if (BENIGN_ERRORS.some((benign) => benign.test(message.replace(/^Uncaught /, "")))) {
+        return recordConsole({ level: "warn", message, benign: true });
+      }
       record({
         kind: "error",
-        message: clean(e.message || described.message, MAX_MESSAGE),
+        message,
         stack: described.stack ? clean(described.stack, MAX_STACK) : undefined,
         source: e.filename ? stripUrl(e.filename, policy) : undefined,
         line: e.lineno || undefined,
