@@ -19,6 +19,7 @@ import type { StreamStore } from "../lib/store/mod.ts";
 import type { RrwebEvent } from "../lib/sessions/events.ts";
 import { liteAvailable, printSkipNotice, startLite } from "../tests/support/s2_lite.ts";
 import { browserAvailable, launchBrowser } from "../tests/support/browser.ts";
+import { followLive as view } from "../tests/support/client.ts";
 import { percentile, table } from "./report.ts";
 
 const KEY = "pk_bench_0123456789";
@@ -58,32 +59,6 @@ function send(url: string, s: { sessionId: string; token: string }, seq: number,
     headers: { "content-type": "application/json", authorization: `Bearer ${s.token}` },
     body: JSON.stringify({ writerId: "bench", seq, sentAt: Date.now(), events }),
   });
-}
-
-/** Follows a session's SSE stream, calling `onEvents` with each batch's events. */
-function view(url: string, id: string, onEvents: (events: RrwebEvent[]) => void, signal: AbortSignal): Promise<void> {
-  return (async () => {
-    const res = await fetch(`${url}/api/sessions/${id}/live`, { signal });
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    try {
-      while (true) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (!block.startsWith("event: events")) continue;
-          const data = block.split("\n").find((line) => line.startsWith("data: "))!.slice(6);
-          onEvents(JSON.parse(data).events);
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
 }
 
 async function liveTail(url: string, viewers: number) {

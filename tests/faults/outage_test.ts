@@ -161,6 +161,8 @@ Deno.test({
       assert.equal(result.gap, result.lost, "the gap marker counts exactly the missing ticks");
       assert.equal(result.duplicated, 0);
       assert.equal(result.sessions, 2, "the recording went on in a new session");
+      const list = await (await fetch(`${server.url}/`)).text();
+      assert.equal(list.match(/data-testid="incomplete"/g)?.length, 1, "the list shows the loss on one session");
     } finally {
       await server.close();
     }

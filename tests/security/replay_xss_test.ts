@@ -89,7 +89,7 @@ browserTest("security: a replay of a page full of payloads runs nothing and reac
     await visitor.goto(`${site.url}/hostile`);
     await waitFor(
       "the recorded page to navigate away by its meta refresh",
-      async () => beacon.hits.includes("/nav-meta"),
+      () => Promise.resolve(beacon.hits.includes("/nav-meta")),
     );
     await visitor.close();
     const { names } = await server.store.listStreams({ prefix: SESSION_PREFIX });

@@ -105,3 +105,37 @@ export async function rawRequest(
     conn.close();
   }
 }
+
+/**
+ * Follows a session's live SSE stream (`/api/sessions/:id/live`), calling
+ * `onEvents` with each batch's rrweb events, until `signal` aborts or the
+ * stream ends.
+ */
+export async function followLive(
+  url: string,
+  id: string,
+  onEvents: (events: Array<{ type: number; timestamp: number; data?: unknown }>) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const res = await fetch(`${url}/api/sessions/${id}/live`, { signal });
+  const reader = res.body!.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
+    .getReader();
+  let buffer = "";
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (!block.startsWith("event: events")) continue;
+        const data = block.split("\n").find((line) => line.startsWith("data: "))!.slice(6);
+        onEvents(JSON.parse(data).events);
+      }
+    }
+  } catch {
+    // aborted
+  }
+}
