@@ -215,10 +215,15 @@ export class S2Store implements StreamStore {
     while (!signal?.aborted) {
       const handle = this.#basin.stream(stream);
       try {
-        const session = await handle.readSession(
+        const opening = handle.readSession(
           { start: { from: { seqNum: next }, clamp: true }, ignoreCommandRecords: true },
           { as: "bytes", signal },
         );
+        const session = await untilAbortedOr(opening, signal);
+        if (!session) {
+          opening.then((late) => late.cancel().catch(() => {}), () => {}); // opened after all: close it
+          return;
+        }
         session.caughtUp().then((tail) => onCaughtUp?.(tail.seqNum), () => {});
         for await (const record of untilAborted(session, signal)) {
           failures = 0;
@@ -235,7 +240,8 @@ export class S2Store implements StreamStore {
         failures++;
         await sleep(Math.min(100 * 2 ** Math.min(failures, 5), 3000) * (0.5 + Math.random() / 2), signal);
       } finally {
-        await handle.close().catch(() => {});
+        // Closing waits for the connection to drain, which a cancelled read may never do: bounded.
+        await untilAbortedOr(handle.close().catch(() => {}), AbortSignal.timeout(1000));
       }
     }
   }
@@ -280,6 +286,17 @@ export class S2Store implements StreamStore {
   #signal(): { signal: AbortSignal } {
     return { signal: AbortSignal.timeout(this.#timeoutMs) };
   }
+}
+
+/** `promise`'s value, or undefined as soon as `signal` aborts (the promise is left to settle on its own). */
+function untilAbortedOr<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /**

@@ -145,19 +145,23 @@ serverTest("resume: a new page load continues the session with a fresh token", a
   assert.equal((await errorOf(after)).code, "session_stopped");
 });
 
-serverTest("lease expiry: a silent session is stopped on its next write and when read", async (server) => {
-  const { url } = server;
-  const session = await startSession(url);
-  const idle = await startSession(url);
-  await new Promise((r) => setTimeout(r, 1600));
-  const late = await errorOf(await sendBatch(url, session, { seq: 0, events: fakeEvents(1) }));
-  assert.deepEqual([late.status, late.code], [409, "session_stopped"]);
-  const items = await readSession(url, session.sessionId);
-  assert.deepEqual(items.map((i) => i.kind), ["meta", "stop"], "the late batch was not written");
-  assert.equal((items.at(-1)?.stop as { reason: string }).reason, "lease_expired");
-  assert.equal(await server.sessions.isLive(idle.sessionId), false, "reading a lapsed session stops it");
-  assert.equal((await readSession(url, idle.sessionId)).at(-1)?.kind, "stop");
-}, { env: { REPLAYA_LEASE_SECS: "1" } });
+serverTest(
+  "lease expiry: a session silent past the outage horizon is stopped on its next write and when read",
+  async (server) => {
+    const { url } = server;
+    const session = await startSession(url);
+    const idle = await startSession(url);
+    await new Promise((r) => setTimeout(r, 1600));
+    const late = await errorOf(await sendBatch(url, session, { seq: 0, events: fakeEvents(1) }));
+    assert.deepEqual([late.status, late.code], [409, "session_stopped"]);
+    const items = await readSession(url, session.sessionId);
+    assert.deepEqual(items.map((i) => i.kind), ["meta", "stop"], "the late batch was not written");
+    assert.equal((items.at(-1)?.stop as { reason: string }).reason, "lease_expired");
+    assert.equal(await server.sessions.isLive(idle.sessionId), false, "reading a lapsed session stops it");
+    assert.equal((await readSession(url, idle.sessionId)).at(-1)?.kind, "stop");
+  },
+  { env: { REPLAYA_LEASE_SECS: "1", REPLAYA_FENCE_AFTER_SECS: "1" } },
+);
 
 serverTest("bad input: missing or wrong project key", async ({ url }) => {
   const missing = await errorOf(await post(`${url}/api/sessions`, { meta: startBody().meta }));

@@ -269,6 +269,24 @@ storeTest("follow aborted while it opens ends instead of waiting for a record", 
   }
 });
 
+storeTest("many follows aborted at every stage all end", async ({ store, prefix }) => {
+  const s = `${prefix}abortmany`;
+  await store.append(s, [rec("a"), rec("b")]);
+  const ended = Array.from({ length: 40 }, async (_, i) => {
+    const abort = new AbortController();
+    const iter = store.follow(s, { from: i % 3, signal: abort.signal })[Symbol.asyncIterator]();
+    const pending = iter.next();
+    // Abort before opening, while opening, while replaying, and while idle at the tail.
+    if (i % 4 > 0) await new Promise((r) => setTimeout(r, (i % 4) * 7));
+    abort.abort();
+    for (let next = await pending; !next.done; next = await iter.next()) { /* drain what was already read */ }
+    return true;
+  });
+  const deadline = new Promise<string>((r) => setTimeout(() => r("some follows never ended"), 20_000));
+  const outcome = await Promise.race([Promise.all(ended).then(() => "all ended"), deadline]);
+  assert.equal(outcome, "all ended");
+});
+
 storeTest(
   "follow resumes by itself after the server drops the connection",
   async ({ store, prefix, dropConnections }) => {
