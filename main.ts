@@ -7,7 +7,7 @@
  */
 
 import { ConfigError, loadConfig } from "./lib/config.ts";
-import { startServer } from "./lib/server.ts";
+import { startServer } from "./server.ts";
 
 if (import.meta.main) {
   try {

@@ -11,7 +11,7 @@
  */
 
 import { loadConfig } from "../lib/config.ts";
-import { startServer } from "../lib/server.ts";
+import { startServer } from "../server.ts";
 import { Sessions } from "../lib/sessions/service.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import { S2Store } from "../lib/store/s2.ts";

@@ -10,7 +10,7 @@
  */
 
 import { encodeEvents, metaRecord, stopRecord } from "../lib/sessions/codec.ts";
-import { gzip } from "../lib/sessions/gzip.ts";
+import { gzip } from "../lib/bytes.ts";
 import type { RrwebEvent } from "../lib/sessions/events.ts";
 import { meteredBytes } from "../lib/store/mod.ts";
 import { freePort, liteAvailable, printSkipNotice, startLite } from "../tests/support/s2_lite.ts";

@@ -5,16 +5,10 @@
  * @module
  */
 
+import type { StoreTarget } from "./store/mod.ts";
+
 /** Where streams are stored. */
-export type StoreConfig =
-  | { backend: "sqlite"; path: string }
-  | {
-    backend: "s2";
-    accessToken: string;
-    basin: string;
-    accountEndpoint?: string;
-    basinEndpoint?: string;
-  };
+export type StoreConfig = StoreTarget;
 
 /** The server's configuration. */
 export interface Config {
@@ -144,7 +138,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const hostname = get("REPLAYA_HOST") ?? "127.0.0.1";
   const adminToken = get("REPLAYA_ADMIN_TOKEN");
-  // Only an address or "localhost" counts as loopback here; lib/server.ts checks the address actually bound.
+  // Only an address or "localhost" counts as loopback here; server.ts checks the address actually bound.
   if (!adminToken && hostname !== "localhost" && !isLoopbackAddress(hostname)) {
     throw new ConfigError(
       `REPLAYA_ADMIN_TOKEN is required to listen on ${hostname}: the dashboard shows your visitors' sessions. Set it, or listen on 127.0.0.1.`,

@@ -15,7 +15,7 @@ export function staticRoutes(manifest: () => Manifest): Hono {
   const app = new Hono();
   app.get("/recorder.js", async (c, next) => {
     await next();
-    // Sites on other origins load this script (see the CORP override in lib/app.ts); they may cache it for an hour.
+    // Sites on other origins load this script (see the CORP override in app.ts); they may cache it for an hour.
     c.res.headers.set("Access-Control-Allow-Origin", "*");
     c.res.headers.set("Cache-Control", "public, max-age=3600, stale-while-revalidate=86400");
     c.res.headers.set("ETag", `"${manifest().recorder.split("v=")[1] ?? "dev"}"`);

@@ -11,7 +11,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { clientAddress, isHttps } from "../http/client.ts";
-import { base64url, Hmac } from "./hmac.ts";
+import { base64url } from "../bytes.ts";
+import { Hmac } from "./hmac.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import type { Revocations } from "./revocations.ts";
 

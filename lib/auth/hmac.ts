@@ -5,12 +5,9 @@
  * @module
  */
 
-const utf8 = new TextEncoder();
+import { base64url } from "../bytes.ts";
 
-/** Base64url without padding. */
-export function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
+const utf8 = new TextEncoder();
 
 /** A signer bound to one secret. */
 export class Hmac {

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { base64url, Hmac } from "./hmac.ts";
+import { base64url } from "../bytes.ts";
+import { Hmac } from "./hmac.ts";
 
 /** Returns the configured secret, or reads (creating once) `<dataDir>/secret.key`. */
 export async function resolveSecret(configured: string | undefined, dataDir: string): Promise<string> {

@@ -7,8 +7,7 @@
  * @module
  */
 
-import { readCapped, ReadDeadlineError, SizeLimitError } from "../bytes.ts";
-import { gunzip, InflateError, InflateLimitError } from "../sessions/gzip.ts";
+import { gunzip, InflateError, InflateLimitError, readCapped, ReadDeadlineError, SizeLimitError } from "../bytes.ts";
 
 /** A request body problem, mapped straight to an HTTP error. */
 export class BodyError extends Error {

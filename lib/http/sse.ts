@@ -1,6 +1,6 @@
 /**
  * Server-sent event streams that always end: when the client goes away or
- * when the server shuts down (HEAD bodies are cancelled in `lib/app.ts`).
+ * when the server shuts down (HEAD bodies are cancelled in `app.ts`).
  * Every resource a stream holds (watchers, store follows, timers) is released
  * in its `finally`, which therefore always runs.
  *

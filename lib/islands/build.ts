@@ -8,7 +8,7 @@
  * @module
  */
 
-import { base64url } from "../auth/hmac.ts";
+import { base64url } from "../bytes.ts";
 
 /** Where bundles and the manifest go (gitignored). */
 export const BUILD_DIR = "static/build";

@@ -20,8 +20,7 @@
  */
 
 import type { Header, RecordInput, StoredRecord } from "../store/mod.ts";
-import { concatBytes } from "../bytes.ts";
-import { gunzip, gzip } from "./gzip.ts";
+import { concatBytes, gunzip, gzip } from "../bytes.ts";
 import { type BatchStats, type RrwebEvent, statsOf } from "./events.ts";
 import type { EndSummary } from "./summaries.ts";
 

@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { Config } from "../config.ts";
 import { S2Store } from "./s2.ts";
 import { SqliteStore } from "./sqlite.ts";
 import type { StreamConfig, StreamStore } from "./types.ts";
@@ -13,24 +12,27 @@ import type { StreamConfig, StreamStore } from "./types.ts";
 export * from "./types.ts";
 export * from "./errors.ts";
 
+/** Which store holds the streams. */
+export type StoreTarget =
+  | { backend: "sqlite"; path: string }
+  | {
+    backend: "s2";
+    accessToken: string;
+    basin: string;
+    accountEndpoint?: string;
+    basinEndpoint?: string;
+  };
+
 /**
- * Opens the store the configuration names, with RePlaya's default stream
- * config (retention by age, delete-on-empty).
+ * Opens a store; every stream it creates gets `defaultStreamConfig`
+ * (retention by age, delete-on-empty).
  *
  * @example
- * const store = await openStore(loadConfig(Deno.env.toObject()));
+ * const store = await openStore({ backend: "sqlite", path: "./data/replaya.db" }, { retentionAgeSecs: 86_400 });
  */
-export function openStore(
-  config: Pick<Config, "store" | "retentionDays" | "deleteEmptyAfterHours">,
-): Promise<StreamStore> {
-  const defaultStreamConfig: StreamConfig = {
-    retentionAgeSecs: config.retentionDays * 86_400,
-    deleteOnEmptyMinAgeSecs: config.deleteEmptyAfterHours * 3_600,
-  };
-  if (config.store.backend === "sqlite") {
-    return Promise.resolve(SqliteStore.open({ path: config.store.path, defaultStreamConfig }));
-  }
-  return S2Store.connect({ ...config.store, defaultStreamConfig });
+export function openStore(target: StoreTarget, defaultStreamConfig: StreamConfig): Promise<StreamStore> {
+  if (target.backend === "sqlite") return Promise.resolve(SqliteStore.open({ path: target.path, defaultStreamConfig }));
+  return S2Store.connect({ ...target, defaultStreamConfig });
 }
 export { readAll } from "./read_all.ts";
 export { ensureStream } from "./ensure_stream.ts";

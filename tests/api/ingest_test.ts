@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { AppendTokens } from "../../lib/auth/append_tokens.ts";
-import { gzip } from "../../lib/sessions/gzip.ts";
+import { gzip } from "../../lib/bytes.ts";
 import { INDEX_STREAM, streamOf } from "../../lib/sessions/ids.ts";
 import { serverTest, type ServerUnderTest, TEST_ORIGIN, TEST_SECRET } from "../support/server.ts";
 import {

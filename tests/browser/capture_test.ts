@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { browserTest, waitFor } from "../support/browser.ts";
 import { type ServerUnderTest, serveStore } from "../support/server.ts";
 import { readSession } from "../support/client.ts";
-import { gunzip } from "../../lib/sessions/gzip.ts";
+import { gunzip } from "../../lib/bytes.ts";
 import { streamOf } from "../../lib/sessions/ids.ts";
 import { kindOf } from "../../lib/sessions/codec.ts";
 import { readAll } from "../../lib/store/mod.ts";

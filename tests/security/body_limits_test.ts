@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { gzip } from "../../lib/sessions/gzip.ts";
+import { gzip } from "../../lib/bytes.ts";
 import { startChildServer } from "../support/child_server.ts";
 import { fakeEvents, post, sendBatch, startBody, startSession } from "../support/client.ts";
 import { TEST_KEY } from "../support/server.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { gzip } from "../../lib/sessions/gzip.ts";
+import { gzip } from "../../lib/bytes.ts";
 import { TEST_KEY } from "./server.ts";
 
 /** A started session. */

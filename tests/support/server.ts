@@ -6,7 +6,7 @@
  */
 
 import { loadConfig } from "../../lib/config.ts";
-import { type RunningServer, startServer } from "../../lib/server.ts";
+import { type RunningServer, startServer } from "../../server.ts";
 import { type BackendTestOptions, storeTest, type StoreUnderTest } from "./backends.ts";
 
 /** The project key and secret every test server uses. */

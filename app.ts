@@ -1,5 +1,5 @@
 /**
- * Builds the Hono app from its route groups. `lib/server.ts` wires the
+ * Builds the Hono app from its route groups. `server.ts` wires the
  * dependencies and serves it; tests do the same on a random port.
  *
  * @module
@@ -7,19 +7,19 @@
 
 import { type Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import { healthRoutes } from "../routes/api/health.ts";
-import { ingestRoutes } from "../routes/api/ingest.ts";
-import { sessionReadRoutes } from "../routes/api/sessions.ts";
-import { pageRoutes } from "../routes/pages.tsx";
-import { staticRoutes } from "../routes/static.ts";
-import type { Config } from "./config.ts";
-import type { AppendTokens } from "./auth/append_tokens.ts";
-import { type DashboardAuth, requireViewer } from "./auth/dashboard.ts";
-import { jsonError } from "./http/errors.ts";
-import { concurrencyLimit, fetchMetadataGuard, headWithoutBody, hostGuard } from "./http/edge.ts";
-import type { Manifest } from "./islands/build.ts";
-import type { Metrics } from "./metrics.ts";
-import type { Sessions } from "./sessions/service.ts";
+import { healthRoutes } from "./routes/api/health.ts";
+import { ingestRoutes } from "./routes/api/ingest.ts";
+import { sessionReadRoutes } from "./routes/api/sessions.ts";
+import { pageRoutes } from "./routes/pages.tsx";
+import { staticRoutes } from "./routes/static.ts";
+import type { Config } from "./lib/config.ts";
+import type { AppendTokens } from "./lib/auth/append_tokens.ts";
+import { type DashboardAuth, requireViewer } from "./lib/auth/dashboard.ts";
+import { jsonError } from "./lib/http/errors.ts";
+import { concurrencyLimit, fetchMetadataGuard, headWithoutBody, hostGuard } from "./lib/http/edge.ts";
+import type { Manifest } from "./lib/islands/build.ts";
+import type { Metrics } from "./lib/metrics.ts";
+import type { Sessions } from "./lib/sessions/service.ts";
 
 /** What the app needs to run. */
 export interface AppDeps {

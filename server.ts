@@ -5,16 +5,16 @@
  * @module
  */
 
-import { type Config, ConfigError, isLoopbackAddress } from "./config.ts";
+import { type Config, ConfigError, isLoopbackAddress } from "./lib/config.ts";
 import { createApp } from "./app.ts";
-import { AppendTokens } from "./auth/append_tokens.ts";
-import { COOKIE_MAX_AGE_SECS, DashboardAuth } from "./auth/dashboard.ts";
-import { Revocations } from "./auth/revocations.ts";
-import { ensureBuilt, type Manifest, readManifest } from "./islands/build.ts";
-import { derivedProjectKey, resolveSecret } from "./auth/secrets.ts";
-import { instrumentStore, Metrics } from "./metrics.ts";
-import { Sessions } from "./sessions/service.ts";
-import { openStore, type StreamStore } from "./store/mod.ts";
+import { AppendTokens } from "./lib/auth/append_tokens.ts";
+import { COOKIE_MAX_AGE_SECS, DashboardAuth } from "./lib/auth/dashboard.ts";
+import { Revocations } from "./lib/auth/revocations.ts";
+import { ensureBuilt, type Manifest, readManifest } from "./lib/islands/build.ts";
+import { derivedProjectKey, resolveSecret } from "./lib/auth/secrets.ts";
+import { instrumentStore, Metrics } from "./lib/metrics.ts";
+import { Sessions } from "./lib/sessions/service.ts";
+import { openStore, type StreamStore } from "./lib/store/mod.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -44,7 +44,10 @@ export async function startServer(
   const manifest: Manifest = options.build === false
     ? await readManifest() ?? { sourceHash: "", islands: {}, recorder: "/recorder.js" }
     : await ensureBuilt();
-  const rawStore = options.store ?? await openStore(config);
+  const rawStore = options.store ?? await openStore(config.store, {
+    retentionAgeSecs: config.retentionDays * 86_400,
+    deleteOnEmptyMinAgeSecs: config.deleteEmptyAfterHours * 3_600,
+  });
   const metrics = new Metrics();
   const store = instrumentStore(rawStore, metrics);
   const secret = await resolveSecret(config.ingest.appendTokenSecret, config.dataDir);

@@ -1,0 +1,83 @@
+/**
+ * The layer rule, enforced: imports run one way (routes → lib/sessions →
+ * lib/store). `lib/store` imports nothing above it; nothing in `lib/` imports
+ * `routes/`, `components/`, `islands/` or the wiring at the top (`app.ts`,
+ * `server.ts`, `main.ts`); and nothing `islands/` or `recorder/` load, even
+ * through other modules, is server code (`lib/`, `routes/`, the wiring).
+ */
+
+import assert from "node:assert/strict";
+import { dirname, join, normalize, relative } from "node:path";
+
+const ROOT = normalize(join(dirname(new URL(import.meta.url).pathname), ".."));
+const SOURCE = /\.(ts|tsx)$/;
+const SKIP = new Set(["node_modules", "dist", "build", ".git", "data", "test-results"]);
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^"';]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+const WIRING = ["app.ts", "server.ts", "main.ts"];
+
+/** Every source file below `dir`, as repo-relative paths. */
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of Deno.readDirSync(join(ROOT, dir))) {
+    if (SKIP.has(entry.name)) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) out.push(...sources(path));
+    else if (SOURCE.test(entry.name)) out.push(path);
+  }
+  return out;
+}
+
+/** The repo files `file` imports (relative specifiers only; packages are outside the layers). */
+function importsOf(file: string): string[] {
+  const text = Deno.readTextFileSync(join(ROOT, file));
+  const found: string[] = [];
+  for (const match of text.matchAll(IMPORT)) {
+    const spec = match[1] ?? match[2];
+    if (spec.startsWith(".")) found.push(relative(ROOT, join(ROOT, dirname(file), spec)));
+  }
+  return found;
+}
+
+const under = (path: string, ...dirs: string[]) => dirs.some((d) => path === d || path.startsWith(d + "/"));
+
+Deno.test("layers: lib/store imports nothing above it", () => {
+  const bad = sources("lib/store").flatMap((f) =>
+    importsOf(f).filter((i) => !under(i, "lib/store")).map((i) => `${f} → ${i}`)
+  );
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layers: lib/ imports nothing from routes, components, islands or the wiring", () => {
+  const bad = sources("lib").flatMap((f) =>
+    importsOf(f).filter((i) => under(i, "routes", "components", "islands") || WIRING.includes(i)).map((i) =>
+      `${f} → ${i}`
+    )
+  );
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layers: islands and the recorder load no server module, even indirectly", () => {
+  const bad: string[] = [];
+  for (const entry of [...sources("islands"), ...sources("recorder/src")]) {
+    const seen = new Set<string>();
+    const stack = [entry];
+    while (stack.length) {
+      const file = stack.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const target of importsOf(file)) {
+        if (under(target, "lib", "routes") || WIRING.includes(target)) bad.push(`${entry}: ${file} → ${target}`);
+        else stack.push(target);
+      }
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("layers: the import scanner sees imports (it would catch a violation)", () => {
+  const probe = importsOf("app.ts");
+  assert.ok(probe.includes("routes/pages.tsx"), `app.ts imports: ${probe.join(", ")}`);
+  assert.ok(probe.includes("lib/http/edge.ts"));
+  assert.ok(importsOf("islands/Player.tsx").some((i) => i.startsWith("islands/player/")));
+});
