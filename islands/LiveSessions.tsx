@@ -17,9 +17,13 @@ export interface LiveSessionsProps {
 /** A table of newly started sessions, newest first; hidden while empty. */
 export default function LiveSessions({ enabled }: LiveSessionsProps) {
   const [rows, setRows] = useState<RowData[]>([]);
+  // The feed is positioned before it answers, so once open no new session can be missed.
+  const [connected, setConnected] = useState(false);
   useEffect(() => {
     if (!enabled) return;
     const source = new EventSource("/api/sessions/feed");
+    source.onopen = () => setConnected(true);
+    source.onerror = () => setConnected(false);
     source.addEventListener("session", (event) => {
       try {
         const start = JSON.parse((event as MessageEvent).data);
@@ -34,9 +38,14 @@ export default function LiveSessions({ enabled }: LiveSessionsProps) {
     });
     return () => source.close();
   }, [enabled]);
-  if (rows.length === 0) return <div data-testid="live-sessions" data-count="0" />;
+  if (rows.length === 0) return <div data-testid="live-sessions" data-count="0" data-connected={String(connected)} />;
   return (
-    <section class="new-sessions" data-testid="live-sessions" data-count={rows.length}>
+    <section
+      class="new-sessions"
+      data-testid="live-sessions"
+      data-count={rows.length}
+      data-connected={String(connected)}
+    >
       <h2>
         New since you opened this page <span class="badge live">{rows.length}</span>
       </h2>

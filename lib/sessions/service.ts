@@ -102,7 +102,7 @@ export class Sessions {
       body: new TextEncoder().encode(JSON.stringify(summary)),
       timestamp: createdAt,
     }]);
-    await appendSummary(this.store, createdAt, summary);
+    await appendSummary(this.store, createdAt, summary, this.#now());
     return meta;
   }
 
@@ -154,7 +154,7 @@ export class Sessions {
       if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
       throw error;
     }
-    await appendSummary(this.store, createdAtOf(id), end);
+    await appendSummary(this.store, createdAtOf(id), end, this.#now());
     return end;
   }
 
@@ -162,7 +162,7 @@ export class Sessions {
   async delete(id: string): Promise<void> {
     this.#lastActivity.delete(id);
     await this.store.deleteStream(streamOf(id));
-    await appendSummary(this.store, createdAtOf(id), { k: "deleted", id });
+    await appendSummary(this.store, createdAtOf(id), { k: "deleted", id }, this.#now());
   }
 
   /** A session's metadata and status, for its page; undefined when it does not exist. */

@@ -112,10 +112,15 @@ export function addStats(counts: SessionCounts & { userId?: string; lastEventAt:
   counts.lastEventAt = Math.max(counts.lastEventAt, stats.t1);
 }
 
-/** Appends a summary record to its day stream. */
-export async function appendSummary(store: StreamStore, createdAt: number, record: SummaryRecord): Promise<void> {
+/** Appends a summary record to its day stream, stamped `now` (the caller's clock). */
+export async function appendSummary(
+  store: StreamStore,
+  createdAt: number,
+  record: SummaryRecord,
+  now: number,
+): Promise<void> {
   const body = new TextEncoder().encode(JSON.stringify(record));
-  await store.append(summaryStreamOf(createdAt), [{ body, timestamp: Date.now() }]);
+  await store.append(summaryStreamOf(createdAt), [{ body, timestamp: now }]);
 }
 
 /** Reads a whole day stream and merges its records into rows, newest first. */

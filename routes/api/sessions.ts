@@ -26,9 +26,10 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
   // Every method: ingest has answered its own POSTs before this runs, and HEAD runs the GET handlers.
   app.use("*", requireViewer(auth, "api"));
 
-  app.get("/feed", (c) =>
-    sseResponse(c, shutdown, async (sse, signal) => {
-      const from = await indexTail(sessions);
+  app.get("/feed", async (c) => {
+    // Positioned before the stream opens, so its first bytes mean "subscribed": nothing after them is missed.
+    const from = await indexTail(sessions);
+    return sseResponse(c, shutdown, async (sse, signal) => {
       for await (const record of sessions.store.follow(INDEX_STREAM, { from, signal })) {
         await sse.writeSSE({
           event: "session",
@@ -36,7 +37,8 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
           data: new TextDecoder().decode(record.body),
         });
       }
-    }));
+    });
+  });
 
   app.get("/:id/events", async (c) => {
     const id = c.req.param("id");

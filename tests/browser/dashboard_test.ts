@@ -23,6 +23,7 @@ browserTest("dashboard lists, live-tails, ends and replays a session", async ({ 
   });
   await dashboard.goto(server.url + "/");
   await dashboard.waitForSelector('[data-testid="empty"]');
+  await dashboard.waitForSelector('[data-testid="live-sessions"][data-connected="true"]', { state: "attached" }); // subscribed
 
   const visitor = await context.newPage();
   await visitor.goto(site.url + "/");

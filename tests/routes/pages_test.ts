@@ -21,6 +21,7 @@ async function readSse(
   res: Response,
   stop: (events: Array<{ event: string; id?: string; data: string }>) => boolean,
   ms = 10_000,
+  onOpen?: () => void,
 ) {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   const events: Array<{ event: string; id?: string; data: string }> = [];
@@ -37,6 +38,7 @@ async function readSse(
       while ((end = buffer.indexOf("\n\n")) >= 0) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
+        if (block === ": open") onOpen?.();
         const fields = Object.fromEntries(
           block.split("\n").filter((l) => !l.startsWith(":")).map((
             l,
@@ -200,8 +202,10 @@ serverTest("live SSE: history, then live batches, the watched flag, then the sto
 serverTest("feed SSE: a new session appears without a reload", async ({ url }) => {
   const abort = new AbortController();
   const res = await fetch(`${url}/api/sessions/feed`, { signal: abort.signal });
-  const reading = readSse(res, (events) => events.length >= 1);
-  await new Promise((r) => setTimeout(r, 200));
+  const open = Promise.withResolvers<void>();
+  const reading = readSse(res, (events) => events.length >= 1, 10_000, open.resolve);
+  await open.promise; // the feed's first bytes: it is subscribed
+
   const s = await startSession(url, { meta: { url: "https://shop.example/new", userId: "dave" } });
   const [event] = await reading;
   abort.abort();
