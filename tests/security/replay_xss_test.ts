@@ -82,16 +82,18 @@ browserTest("security: a replay of a page full of payloads runs nothing and reac
   const beacon = startBeacon();
   B = beacon.url;
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // The hostile page gets a context of its own, left open until the end: closing it while its payloads
+  // settle could stall Chromium on a loaded machine, and nothing here needs it closed early.
+  const visitorContext = await browser.newContext();
   victim = (await startSession(server.url)).sessionId;
   try {
-    const visitor = await context.newPage();
+    const visitor = await visitorContext.newPage();
     visitor.on("dialog", (d) => d.dismiss()); // the original page is hostile to itself; that is not under test
     await visitor.goto(`${site.url}/hostile`);
     await waitFor(
       "the recorded page to navigate away by its meta refresh",
       () => Promise.resolve(beacon.hits.includes("/nav-meta")),
     );
-    await visitor.close();
     const { names } = await server.store.listStreams({ prefix: SESSION_PREFIX });
     const sessionId = names.map((name) => name.slice(SESSION_PREFIX.length)).find((id) => id !== victim)!;
     await server.sessions.stop(sessionId, "stop");
@@ -167,7 +169,9 @@ browserTest("security: a replay of a page full of payloads runs nothing and reac
         apiRequests.map((e) => `${e.request.resourceType()} → ${e.status ?? e.failure}`).join(", "),
     );
   } finally {
-    await context.close(); // first: the beacon's shutdown waits for the browser's connections to it
-    await beacon.close();
+    // First: the beacon's shutdown waits for the browser's connections to it. Bounded, as cleanup.
+    const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 10_000))]);
+    await bounded(Promise.all([context.close(), visitorContext.close()]).catch(() => {}));
+    await bounded(beacon.close());
   }
 }, { pages: { "/hostile": (_head, endpoint) => hostilePage(endpoint) } });
