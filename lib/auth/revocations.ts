@@ -3,12 +3,13 @@
  * a logout appends the cookie's nonce to the `auth/revoked` stream, and each
  * process follows that stream into an in-memory set, so a cookie refused by
  * one process is refused by all of them within one follow delivery. The
- * stream keeps records only as long as a cookie can live.
+ * stream keeps records only as long as a cookie can live, and is never
+ * deleted for being empty.
  *
  * @module
  */
 
-import { ensureStream, type StreamStore } from "../store/mod.ts";
+import { ensureStream, NotFoundError, type StreamStore } from "../store/mod.ts";
 
 /** The stream of revoked cookie nonces. */
 export const REVOKED_STREAM = "auth/revoked";
@@ -33,10 +34,7 @@ export class Revocations {
    * forgets a logout.
    */
   async start(signal: AbortSignal): Promise<void> {
-    await ensureStream(this.#store, REVOKED_STREAM, {
-      retentionAgeSecs: this.#retentionSecs,
-      deleteOnEmptyMinAgeSecs: this.#retentionSecs,
-    });
+    await this.#ensure();
     const { promise: caughtUp, resolve, reject } = Promise.withResolvers<void>();
     this.#follow(signal, resolve).then(resolve, reject);
     await caughtUp;
@@ -51,13 +49,26 @@ export class Revocations {
           from = record.seqNum + 1;
         }
       } catch (error) {
-        if (!signal.aborted) console.error("following cookie revocations failed; retrying", error);
+        if (signal.aborted) return;
+        // The store reopens dropped follows itself; what reaches here is a missing stream or a real failure.
+        if (error instanceof NotFoundError) {
+          from = 0; // deleted (by an operator, or a store reset): a new stream starts again at 0
+          await this.#ensure().catch(() => {});
+        } else console.error("following cookie revocations failed; retrying", error);
       }
       await new Promise((resolve) => {
         const timer = setTimeout(resolve, 1000);
         signal.addEventListener("abort", () => resolve(clearTimeout(timer)), { once: true });
       });
     }
+  }
+
+  /** Records are kept as long as a cookie can live; the stream itself is kept (never deleted when empty). */
+  #ensure(): Promise<void> {
+    return ensureStream(this.#store, REVOKED_STREAM, {
+      retentionAgeSecs: this.#retentionSecs,
+      deleteOnEmptyMinAgeSecs: 0,
+    });
   }
 
   /** Revokes a cookie nonce here at once and, through the store, everywhere. */

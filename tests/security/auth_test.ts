@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { LoginThrottle } from "../../lib/auth/login_throttle.ts";
+import { REVOKED_STREAM } from "../../lib/auth/revocations.ts";
 import { safeNext } from "../../routes/pages.tsx";
 import { waitFor } from "../support/browser.ts";
 import { fakeEvents, sendBatch, startSession } from "../support/client.ts";
@@ -168,6 +169,35 @@ serverTest("security: a logged-out cookie is refused by every server on the stor
     } finally {
       await third.close();
     }
+  } finally {
+    await other.close();
+  }
+}, withLogin);
+
+serverTest("security: revocations keep working when their stream is deleted under the server", async (server) => {
+  const first = await login(server.url);
+  await server.store.deleteStream(REVOKED_STREAM);
+  const page = await (await fetch(`${server.url}/setup`, { headers: { cookie: first.cookie! } })).text();
+  const csrf = page.match(/name="csrf" value="([^"]+)"/)![1];
+  assert.equal((await logout(server.url, first.cookie!, csrf)).status, 303);
+  const other = await serveStore(server.under, withLogin.env); // learns revocations from the stream alone
+  try {
+    await waitFor("the logout known to a second server", async () => {
+      const res = await fetch(`${other.url}/api/sessions/feed`, { headers: { cookie: first.cookie! }, method: "HEAD" });
+      return res.status === 401;
+    });
+    // And the first server's follower came back after the deletion: a logout on the other reaches it.
+    const second = await login(server.url);
+    const page2 = await (await fetch(`${other.url}/setup`, { headers: { cookie: second.cookie! } })).text();
+    const csrf2 = page2.match(/name="csrf" value="([^"]+)"/)![1];
+    assert.equal((await logout(other.url, second.cookie!, csrf2)).status, 303);
+    await waitFor("the other server's logout known to the first", async () => {
+      const res = await fetch(`${server.url}/api/sessions/feed`, {
+        headers: { cookie: second.cookie! },
+        method: "HEAD",
+      });
+      return res.status === 401;
+    });
   } finally {
     await other.close();
   }
