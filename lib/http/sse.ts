@@ -26,10 +26,16 @@ export function sseResponse(
   c.header("X-Accel-Buffering", "no");
   return streamSSE(c, async (sse) => {
     const abort = new AbortController();
-    const end = () => abort.abort();
+    // Ending also aborts Hono's stream, which fails a write blocked on a reader that is gone.
+    const end = () => {
+      abort.abort();
+      if (!sse.aborted) sse.abort();
+    };
     sse.onAbort(end);
     if (sse.aborted) end(); // cancelled before this ran (HEAD): onAbort will not fire again
     const signal = AbortSignal.any([abort.signal, shutdown, c.req.raw.signal]);
+    // Deno's own word that the response is over (sent, or its connection gone): the surest sign.
+    (c.env as { completed?: Promise<void> } | undefined)?.completed?.finally(end).catch(() => {});
     const ping = setInterval(() => sse.write(": ping\n\n").catch(end), PING_MS);
     try {
       await sse.write(": open\n\n"); // the first bytes: proxies flush, and clients know the stream is up

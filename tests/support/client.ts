@@ -139,3 +139,25 @@ export async function followLive(
     // aborted
   }
 }
+
+/**
+ * Opens an SSE stream over a raw socket and waits for its first bytes, so a
+ * test can end the request by closing the connection itself (fetch's abort
+ * may leave the socket open a while, which says more about the client than
+ * about the server).
+ */
+export async function openRawStream(base: string, path: string, headers: Record<string, string> = {}) {
+  const { hostname, port } = new URL(base);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  const lines = [`GET ${path} HTTP/1.1`, `Host: ${hostname}:${port}`];
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  await conn.write(new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n"));
+  let text = "";
+  const buffer = new Uint8Array(4096);
+  while (!text.includes(": open")) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error(`the stream closed before it opened: ${text}`);
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  return conn;
+}
