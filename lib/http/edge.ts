@@ -33,7 +33,7 @@ export function hostGuard(allowedHosts: string[], isPublic: (c: Context) => bool
 }
 
 /** The host name of a Host header, lowercase, without the port. */
-export function hostName(host: string | undefined): string | undefined {
+function hostName(host: string | undefined): string | undefined {
   if (!host) return undefined;
   try {
     return new URL(`http://${host}`).hostname.toLowerCase();

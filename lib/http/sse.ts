@@ -36,7 +36,8 @@ export function sseResponse(
     const signal = AbortSignal.any([abort.signal, shutdown, c.req.raw.signal]);
     // Deno's own word that the response is over (sent, or its connection gone): the surest sign.
     (c.env as { completed?: Promise<void> } | undefined)?.completed?.finally(end).catch(() => {});
-    const ping = setInterval(() => sse.write(": ping\n\n").catch(end), PING_MS);
+    // Hono's write never rejects: a failed ping shows up as the cancel (or `completed`) above.
+    const ping = setInterval(() => void sse.write(": ping\n\n"), PING_MS);
     try {
       await sse.write(": open\n\n"); // the first bytes: proxies flush, and clients know the stream is up
       await run(sse, signal);
