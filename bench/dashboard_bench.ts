@@ -16,7 +16,7 @@ import { Sessions } from "../lib/sessions/service.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import { S2Store } from "../lib/store/s2.ts";
 import type { StreamStore } from "../lib/store/mod.ts";
-import type { RrwebEvent } from "../lib/sessions/events.ts";
+import type { RrwebEvent } from "@replaya/recorder/wire";
 import { liteAvailable, printSkipNotice, startLite } from "../tests/support/s2_lite.ts";
 import { browserAvailable, launchBrowser } from "../tests/support/browser.ts";
 import { followLive as view } from "../tests/support/client.ts";

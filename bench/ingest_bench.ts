@@ -11,7 +11,7 @@
 
 import { encodeEvents, metaRecord, stopRecord } from "../lib/sessions/codec.ts";
 import { gzip } from "../lib/bytes.ts";
-import type { RrwebEvent } from "../lib/sessions/events.ts";
+import type { RrwebEvent } from "@replaya/recorder/wire";
 import { meteredBytes } from "../lib/store/mod.ts";
 import { freePort, liteAvailable, printSkipNotice, startLite } from "../tests/support/s2_lite.ts";
 import { percentile, table } from "./report.ts";

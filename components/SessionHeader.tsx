@@ -6,8 +6,7 @@
  */
 
 import Bowser from "bowser";
-import type { SessionMeta } from "../lib/sessions/codec.ts";
-import type { EndSummary } from "../lib/sessions/summaries.ts";
+import type { SessionEnd, SessionMeta } from "@replaya/recorder/wire";
 import { formatDuration, formatTime } from "./format.ts";
 import { StatusBadge } from "./SessionRow.tsx";
 
@@ -16,7 +15,7 @@ export interface SessionHeaderProps {
   meta: SessionMeta;
   live: boolean;
   disconnected?: boolean;
-  end?: EndSummary;
+  end?: SessionEnd;
 }
 
 /** Metadata header of a session page. */

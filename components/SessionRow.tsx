@@ -5,24 +5,8 @@
  * @module
  */
 
+import type { SessionRow as Row } from "@replaya/recorder/wire";
 import { formatDuration, formatTime, shortUrl } from "./format.ts";
-
-/** What a row shows; ended sessions carry their final counts. */
-export interface RowData {
-  id: string;
-  createdAt: number;
-  url: string;
-  source?: string;
-  userId?: string;
-  browser?: string;
-  os?: string;
-  device?: string;
-  live: boolean;
-  /** Live, but nothing has arrived for longer than the lease. */
-  disconnected?: boolean;
-  durationMs?: number;
-  end?: { pages: number; events: number; errors: number; dropped?: number };
-}
 
 /** The table's column headings. */
 export const COLUMNS = [
@@ -41,7 +25,7 @@ export const COLUMNS = [
 ];
 
 /** A `<tr>` for one session. */
-export function SessionRow({ row }: { row: RowData }) {
+export function SessionRow({ row }: { row: Row }) {
   const count = (n: number | undefined) => (row.end ? String(n ?? 0) : "—");
   return (
     <tr data-testid="session-row" data-session={row.id} data-status={row.live ? "live" : "ended"}>

@@ -6,7 +6,8 @@
  */
 
 import { useEffect, useState } from "preact/hooks";
-import { COLUMNS, type RowData, SessionRow } from "../components/SessionRow.tsx";
+import type { SessionRow as Row } from "@replaya/recorder/wire";
+import { COLUMNS, SessionRow } from "../components/SessionRow.tsx";
 
 /** Props of {@link LiveSessions}. */
 export interface LiveSessionsProps {
@@ -16,7 +17,7 @@ export interface LiveSessionsProps {
 
 /** A table of newly started sessions, newest first; hidden while empty. */
 export default function LiveSessions({ enabled }: LiveSessionsProps) {
-  const [rows, setRows] = useState<RowData[]>([]);
+  const [rows, setRows] = useState<Row[]>([]);
   // The feed is positioned before it answers, so once open no new session can be missed.
   const [connected, setConnected] = useState(false);
   useEffect(() => {

@@ -13,7 +13,7 @@
 import { type Context, Hono } from "hono";
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
-import { snippet } from "../recorder/src/snippet.ts";
+import { snippet } from "@replaya/recorder/snippet";
 import { type DashboardAuth, requireViewer } from "../lib/auth/dashboard.ts";
 import type { Manifest } from "../lib/islands/build.ts";
 import { isFiltered, listSessions, type SessionFilter } from "../lib/sessions/list.ts";

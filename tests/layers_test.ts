@@ -15,6 +15,11 @@ const SKIP = new Set(["node_modules", "dist", "build", ".git", "data", "test-res
 const IMPORT =
   /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^"';]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 const WIRING = ["app.ts", "server.ts", "main.ts"];
+/** The recorder is a workspace member: its package exports, resolved to files. */
+const RECORDER_EXPORTS: Record<string, string> = Object.fromEntries(
+  Object.entries(JSON.parse(Deno.readTextFileSync(join(ROOT, "recorder/deno.json"))).exports as Record<string, string>)
+    .map(([name, path]) => [join("@replaya/recorder", name), join("recorder", path)]),
+);
 
 /** Every source file below `dir`, as repo-relative paths. */
 function sources(dir: string): string[] {
@@ -28,15 +33,20 @@ function sources(dir: string): string[] {
   return out;
 }
 
-/** The repo files `file` imports (relative specifiers only; packages are outside the layers). */
+/** Import specifiers of `file`, as written. */
+function specifiersOf(file: string): string[] {
+  return [...Deno.readTextFileSync(join(ROOT, file)).matchAll(IMPORT)].map((m) => m[1] ?? m[2]);
+}
+
+/** The repo files `file` imports: relative paths and the recorder's package exports (npm packages are outside the layers). */
 function importsOf(file: string): string[] {
-  const text = Deno.readTextFileSync(join(ROOT, file));
-  const found: string[] = [];
-  for (const match of text.matchAll(IMPORT)) {
-    const spec = match[1] ?? match[2];
-    if (spec.startsWith(".")) found.push(relative(ROOT, join(ROOT, dirname(file), spec)));
-  }
-  return found;
+  return specifiersOf(file).flatMap((spec) =>
+    spec.startsWith(".")
+      ? [relative(ROOT, join(ROOT, dirname(file), spec))]
+      : spec in RECORDER_EXPORTS
+      ? [RECORDER_EXPORTS[spec]]
+      : []
+  );
 }
 
 const under = (path: string, ...dirs: string[]) => dirs.some((d) => path === d || path.startsWith(d + "/"));
@@ -75,9 +85,18 @@ Deno.test("layers: islands and the recorder load no server module, even indirect
   assert.deepEqual(bad, []);
 });
 
+Deno.test("layers: the app reaches the recorder only by its package name", () => {
+  const app = ["lib", "routes", "components", "islands", "bench", "tests/support"].flatMap(sources);
+  const bad = [...app, ...WIRING].flatMap((f) =>
+    specifiersOf(f).filter((s) => s.startsWith(".") && s.includes("recorder/")).map((s) => `${f} → ${s}`)
+  );
+  assert.deepEqual(bad, []);
+});
+
 Deno.test("layers: the import scanner sees imports (it would catch a violation)", () => {
   const probe = importsOf("app.ts");
   assert.ok(probe.includes("routes/pages.tsx"), `app.ts imports: ${probe.join(", ")}`);
   assert.ok(probe.includes("lib/http/edge.ts"));
   assert.ok(importsOf("islands/Player.tsx").some((i) => i.startsWith("islands/player/")));
+  assert.ok(importsOf("islands/player/stream.ts").includes("recorder/src/wire.ts"));
 });

@@ -16,7 +16,7 @@ import {
   StartGate,
 } from "./playback.ts";
 import type { StreamHandlers } from "./stream.ts";
-import type { RrwebEvent, SessionMeta, StopInfo } from "./types.ts";
+import type { RrwebEvent, SessionMeta, StopInfo } from "@replaya/recorder/wire";
 
 /** The mounted replayer, as the controller drives it. */
 export interface PlayerHandle {

@@ -4,7 +4,8 @@
  * order.
  * @module
  */
-import { EventType, IncrementalSource, isRecord, MouseInteraction, type RrwebEvent } from "./types.ts";
+import { EventType, IncrementalSource, MouseInteraction, type RrwebEvent } from "@replaya/recorder/wire";
+import { isRecord } from "./guards.ts";
 import { NodeIndex } from "./nodes.ts";
 import { formatBytes, formatDuration, plural, shorten } from "./format.ts";
 

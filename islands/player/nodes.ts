@@ -5,7 +5,7 @@
  * holds the DOM at the current playback time.
  * @module
  */
-import { isRecord } from "./types.ts";
+import { isRecord } from "./guards.ts";
 import { shorten } from "./format.ts";
 
 /** rrweb-snapshot's serialized node types. */

@@ -3,7 +3,7 @@
  * shows, what the stage says while there is nothing to play.
  * @module
  */
-import { EventType, type RrwebEvent } from "./types.ts";
+import { EventType, type RrwebEvent } from "@replaya/recorder/wire";
 
 /** Playback speeds offered, in order. */
 export const SPEEDS: readonly number[] = [1, 2, 4, 8];

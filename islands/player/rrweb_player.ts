@@ -7,7 +7,7 @@
 import RrwebPlayer from "rrweb-player";
 import type { MountOptions, PlayerHandle } from "./controller.ts";
 import { SPEEDS } from "./playback.ts";
-import type { RrwebEvent } from "./types.ts";
+import type { RrwebEvent } from "@replaya/recorder/wire";
 
 // The parts of rrweb-player 2.1.6 and its Replayer used here (their .d.ts
 // leans on svelte types that are not installed, so they are restated).

@@ -5,7 +5,8 @@
  * `stop` so EventSource does not reconnect to a finished session.
  * @module
  */
-import { isRecord, isRrwebEvent, type RrwebEvent, type SessionMeta, type StopInfo } from "./types.ts";
+import type { RrwebEvent, SessionMeta, StopInfo } from "@replaya/recorder/wire";
+import { isRecord, isRrwebEvent } from "./guards.ts";
 
 /** Callbacks of {@link openSessionStream}. */
 export interface StreamHandlers {

@@ -21,36 +21,11 @@
 
 import type { Header, RecordInput, StoredRecord } from "../store/mod.ts";
 import { concatBytes, gunzip, gzip } from "../bytes.ts";
-import { type BatchStats, type RrwebEvent, statsOf } from "./events.ts";
-import type { EndSummary } from "./summaries.ts";
+import type { RrwebEvent, SessionMeta, StopInfo } from "@replaya/recorder/wire";
+import { type BatchStats, statsOf } from "./events.ts";
 
 /** Record kinds, in the `kind` header. */
 export type RecordKind = "meta" | "events" | "heartbeat" | "stop";
-
-/** Metadata written when a session starts. */
-export interface SessionMeta {
-  id: string;
-  createdAt: number;
-  url: string;
-  referrer?: string;
-  userAgent?: string;
-  viewport?: { width: number; height: number };
-  screen?: { width: number; height: number };
-  language?: string;
-  timezone?: string;
-  source?: string;
-  userId?: string;
-  traits?: Record<string, unknown>;
-  recorderVersion?: string;
-  project?: string;
-}
-
-/** Final metadata written with the `stopped` fence. */
-export interface StopInfo {
-  stoppedAt: number;
-  reason: "stop" | "lease_expired";
-  summary?: EndSummary;
-}
 
 /** What a reader yields, in stream order. `seqNum` is the item's last record (resume after it). */
 export type SessionItem =

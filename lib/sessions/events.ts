@@ -5,20 +5,7 @@
  * @module
  */
 
-/** An rrweb event (type 0–6) with its capture time. */
-export interface RrwebEvent {
-  type: number;
-  timestamp: number;
-  data?: unknown;
-  [key: string]: unknown;
-}
-
-/** rrweb's event types we look at. */
-export const EventType = { FullSnapshot: 2, Incremental: 3, Meta: 4, Custom: 5 } as const;
-/** rrweb's incremental sources we look at. */
-export const IncrementalSource = { MouseInteraction: 2, Input: 5 } as const;
-/** rrweb's mouse interaction type for a click. */
-export const CLICK = 2;
+import { EventType, IncrementalSource, MouseInteraction, type RrwebEvent } from "@replaya/recorder/wire";
 
 /** Counts carried in each events record's `stats` header. */
 export interface BatchStats {
@@ -49,8 +36,8 @@ export function customTag(event: RrwebEvent): string | undefined {
 /** Whether the event is a click. */
 export function isClick(event: RrwebEvent): boolean {
   const data = event.data as { source?: number; type?: number } | undefined;
-  return event.type === EventType.Incremental && data?.source === IncrementalSource.MouseInteraction &&
-    data.type === CLICK;
+  return event.type === EventType.IncrementalSnapshot && data?.source === IncrementalSource.MouseInteraction &&
+    data.type === MouseInteraction.Click;
 }
 
 /** Counts clicks, pages, errors and the identified user of a batch. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { SessionRow as Row } from "@replaya/recorder/wire";
 import { dayOfSummaryStream, readDay, type SessionSummary, SUMMARY_PREFIX } from "./summaries.ts";
 import { createdAtOf, isSessionId } from "./ids.ts";
 import type { Sessions, SessionStatus } from "./service.ts";
@@ -25,12 +26,9 @@ export interface SessionFilter {
   to?: number;
 }
 
-/** A row of the list. */
-export interface SessionRow extends SessionSummary {
-  live: boolean;
-  /** Live, but quiet for longer than the lease. */
-  disconnected?: boolean;
-  /** From start to the last event (or now, while live). */
+/** A row of the list: the wire row, with what the server knows besides. */
+export interface SessionRow extends Row {
+  ended: boolean;
   durationMs: number;
 }
 
@@ -155,7 +153,7 @@ async function settleRow(sessions: Sessions, summary: SessionSummary, now: numbe
   const end = status.end;
   const row: SessionRow = { ...summary, live: false, ended: true, durationMs: 0 };
   if (end) {
-    const { k: _k, id: _id, ...rest } = end;
+    const { id: _id, ...rest } = end;
     row.end = rest;
     row.userId = end.userId ?? row.userId;
     row.durationMs = Math.max(0, end.lastEventAt - summary.createdAt);

@@ -6,15 +6,12 @@
  * @module
  */
 
-import type { SessionMeta } from "./codec.ts";
-
-/** The recorder-supplied part of {@link SessionMeta}. */
-export type SessionMetaFields = Omit<SessionMeta, "id" | "createdAt" | "project">;
+import type { PageMeta } from "@replaya/recorder/wire";
 
 const MAX_TRAITS_JSON = 4096;
 
 /** Parses `meta` from a start request; throws with a readable message. */
-export function parseMeta(value: unknown): SessionMetaFields {
+export function parseMeta(value: unknown): PageMeta {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("meta must be an object");
   const m = value as Record<string, unknown>;
   const url = text(m.url, 2048);

@@ -16,11 +16,9 @@ import {
   metaRecord,
   SessionDecoder,
   type SessionItem,
-  type SessionMeta,
-  type StopInfo,
   stopRecord,
 } from "./codec.ts";
-import type { RrwebEvent } from "./events.ts";
+import type { RrwebEvent, SessionEnd, SessionMeta, StopInfo } from "@replaya/recorder/wire";
 import { createdAtOf, INDEX_STREAM, newSessionId, streamOf } from "./ids.ts";
 import { addStats, appendSummary, type EndSummary, startSummary } from "./summaries.ts";
 
@@ -43,7 +41,7 @@ export class SessionNotFoundError extends Error {
 export interface SessionStatus {
   live: boolean;
   disconnected?: boolean;
-  end?: EndSummary;
+  end?: SessionEnd;
 }
 
 /** Options for {@link Sessions}. */

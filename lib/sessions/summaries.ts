@@ -10,44 +10,20 @@
 
 import Bowser from "bowser";
 import { readAll, type StreamStore } from "../store/mod.ts";
-import type { SessionMeta } from "./codec.ts";
+import type { SessionCounts, SessionEnd, SessionMeta, SessionStart } from "@replaya/recorder/wire";
 import type { BatchStats } from "./events.ts";
 
 /** Prefix of the day streams. */
 export const SUMMARY_PREFIX = "summaries/";
 
-/** Counts over a whole session. */
-export interface SessionCounts {
-  events: number;
-  clicks: number;
-  pages: number;
-  errors: number;
-  /** Events the recorder dropped (outage beyond its buffer, or a session it could not continue); absent = 0. */
-  dropped?: number;
-}
-
 /** Written when a session starts. */
-export interface StartSummary {
+export interface StartSummary extends SessionStart {
   k: "start";
-  id: string;
-  createdAt: number;
-  url: string;
-  source?: string;
-  userId?: string;
-  browser?: string;
-  os?: string;
-  device?: string;
 }
 
 /** Written when a session stops. */
-export interface EndSummary extends SessionCounts {
+export interface EndSummary extends SessionEnd {
   k: "end";
-  id: string;
-  endedAt: number;
-  /** Time of the last recorded event; the session's duration ends here. */
-  lastEventAt: number;
-  reason: string;
-  userId?: string;
 }
 
 /** Written when a session is deleted from the dashboard. */
@@ -60,9 +36,9 @@ export interface DeletedSummary {
 export type SummaryRecord = StartSummary | EndSummary | DeletedSummary;
 
 /** A session's row: its start merged with its end, when it has ended. */
-export interface SessionSummary extends Omit<StartSummary, "k"> {
+export interface SessionSummary extends SessionStart {
   ended: boolean;
-  end?: Omit<EndSummary, "k" | "id">;
+  end?: Omit<SessionEnd, "id">;
 }
 
 /** The day stream a session's summaries go to. */

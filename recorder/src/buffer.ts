@@ -6,7 +6,8 @@
  * the replay can still start.
  * @module
  */
-import { customEvent, EventType, type RecordedEvent } from "./types.ts";
+import { customEvent } from "./custom_event.ts";
+import { EventType, type GapPayload, type RrwebEvent } from "./wire.ts";
 import { utf8Length } from "./size.ts";
 import { fitCount } from "./batch.ts";
 
@@ -21,18 +22,7 @@ export interface Entry {
   /** Event timestamp. */
   timestamp: number;
   /** Set on gap markers: what they stand for. */
-  gap?: Gap;
-}
-
-/** What a `replaya.gap` marker stands for: events that were dropped, and their capture times. */
-export interface Gap {
-  droppedEvents: number;
-  droppedBytes: number;
-  /** Capture time of the first and last dropped event. */
-  from: number;
-  to: number;
-  /** Why: the buffer bound, or a session that could not be continued. */
-  reason?: "buffer_full" | "session_ended";
+  gap?: GapPayload;
 }
 
 /** A numbered group of events sent in one request; retries reuse its seq. */
@@ -48,7 +38,7 @@ export interface Batch {
 }
 
 /** Wraps an event as a buffer entry. */
-export function toEntry(event: RecordedEvent): Entry {
+export function toEntry(event: RrwebEvent): Entry {
   const json = JSON.stringify(event);
   return {
     json,
@@ -59,7 +49,7 @@ export function toEntry(event: RecordedEvent): Entry {
 }
 
 /** A `replaya.gap` marker at `timestamp` (default: where the gap starts). */
-export function gapEntry(gap: Gap, timestamp = gap.from): Entry {
+export function gapEntry(gap: GapPayload, timestamp = gap.from): Entry {
   const entry = toEntry(customEvent("replaya.gap", { ...gap }, timestamp));
   entry.gap = gap;
   return entry;
@@ -115,7 +105,7 @@ export class EventBuffer {
   }
 
   /** Appends an event, then enforces the memory bound. */
-  push(event: RecordedEvent): void {
+  push(event: RrwebEvent): void {
     const entry = toEntry(event);
     this.#pending.push(entry);
     this.#pendingBytes += entry.size;
@@ -158,8 +148,8 @@ export class EventBuffer {
    * dropped, counting the events earlier gap markers stood for; undefined
    * when nothing was waiting.
    */
-  discard(): Gap | undefined {
-    let gap: Gap | undefined;
+  discard(): GapPayload | undefined {
+    let gap: GapPayload | undefined;
     for (const entry of [...this.#batches.flatMap((b) => b.entries), ...this.#pending]) {
       const events = entry.gap?.droppedEvents ?? 1;
       const bytes = entry.gap?.droppedBytes ?? entry.size;

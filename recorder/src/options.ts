@@ -4,7 +4,7 @@
  * @module
  */
 import type { ConsoleLevel, InitOptions } from "./api.ts";
-import type { RecordedEvent } from "./types.ts";
+import type { RrwebEvent } from "./wire.ts";
 import type { UrlPolicy } from "./url.ts";
 
 export type { ConsoleLevel, InitOptions } from "./api.ts";
@@ -115,7 +115,7 @@ const ALL_INPUT_TYPES = [
 
 /** The subset of rrweb's `recordOptions` the recorder sets. */
 export interface RrwebRecordOptions {
-  emit: (event: RecordedEvent, isCheckout?: boolean) => void;
+  emit: (event: RrwebEvent, isCheckout?: boolean) => void;
   blockClass: string;
   blockSelector: string;
   ignoreClass: string;

@@ -5,7 +5,7 @@
  * inactivity. Everything platform-specific comes in through `RecorderEnv`.
  * @module
  */
-import { EventBuffer, type Gap } from "./buffer.ts";
+import { EventBuffer } from "./buffer.ts";
 import { installConsoleCapture } from "./capture/console.ts";
 import { type ErrorTarget, installErrorCapture } from "./capture/errors.ts";
 import { installNetworkCapture, type NetworkTarget } from "./capture/network.ts";
@@ -19,8 +19,17 @@ import {
   type StorageLike,
   type StoredSession,
 } from "./session.ts";
-import { type Credentials, type FetchLike, type SessionMeta, Transport } from "./transport.ts";
-import { customEvent, type CustomTag, EventType, type Properties, type RecordedEvent } from "./types.ts";
+import { type FetchLike, Transport } from "./transport.ts";
+import type { Properties } from "./api.ts";
+import { customEvent } from "./custom_event.ts";
+import {
+  type Credentials,
+  type CustomTag,
+  EventType,
+  type GapPayload,
+  type PageMeta,
+  type RrwebEvent,
+} from "./wire.ts";
 import { type Clock, Uploader } from "./uploader.ts";
 import { scrubPageUrl, stripUrl } from "./url.ts";
 import { RECORDER_VERSION } from "./version.ts";
@@ -34,10 +43,7 @@ export interface RecordFn {
 }
 
 /** Page facts reported when a session starts (URLs still raw). */
-export type PageMeta = Omit<
-  SessionMeta,
-  "source" | "userId" | "traits" | "recorderVersion"
->;
+export type PageFacts = Required<Omit<PageMeta, "source" | "userId" | "traits" | "recorderVersion">>;
 
 /** Everything platform-specific the recorder uses. */
 export interface RecorderEnv {
@@ -52,7 +58,7 @@ export interface RecorderEnv {
   record: RecordFn;
   /** At most one warning per page; the env enforces it. */
   warn(message: string): void;
-  page(): PageMeta;
+  page(): PageFacts;
   /** navigator.globalPrivacyControl === true. */
   gpc(): boolean;
   isVisible(): boolean;
@@ -211,7 +217,7 @@ export class Recorder {
     this.#lastActivity = env.clock.now();
     const buffer = new EventBuffer(this.#o.maxBufferBytes);
     this.#buffer = buffer;
-    const snapshot = (lost?: Gap) =>
+    const snapshot = (lost?: GapPayload) =>
       this.#safe(() => {
         if (this.#state === "recording") env.record.takeFullSnapshot();
         if (lost) this.#recordGap(lost);
@@ -329,7 +335,7 @@ export class Recorder {
     this.#uploader?.close({ flush: false, sendStop }).catch(() => {});
   }
 
-  #onEvent(event: RecordedEvent): void {
+  #onEvent(event: RrwebEvent): void {
     if (this.#state !== "recording" || !this.#buffer) return;
     let ev = event;
     if (ev.type === EventType.Meta) {
@@ -356,9 +362,9 @@ export class Recorder {
     this.#uploader?.notify();
   }
 
-  #meta(): SessionMeta {
+  #meta(): PageMeta {
     const page = this.#env.page();
-    const meta: SessionMeta = {
+    const meta: PageMeta = {
       ...page,
       url: stripUrl(page.url, this.#o.url),
       referrer: stripUrl(page.referrer, this.#o.url),
@@ -438,7 +444,7 @@ export class Recorder {
   }
 
   /** Records, in the current session, that events were lost before it. */
-  #recordGap(lost: Gap): void {
+  #recordGap(lost: GapPayload): void {
     this.#buffer?.push(customEvent("replaya.gap", { ...lost }, this.#env.clock.now()));
     this.#uploader?.notify();
   }

@@ -4,38 +4,10 @@
  * @module
  */
 import { parseRetryAfter } from "./backoff.ts";
-import type { Properties } from "./api.ts";
+import type { Credentials, StartBody } from "./wire.ts";
 
 /** The fetch signature used (injected so tests run without a network). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
-
-/** Session identity needed for authenticated calls. */
-export interface Credentials {
-  sessionId: string;
-  token: string;
-}
-
-/** Page description sent when a session starts. */
-export interface SessionMeta {
-  url: string;
-  referrer: string;
-  userAgent: string;
-  viewport: { width: number; height: number };
-  screen: { width: number; height: number };
-  language: string;
-  timezone: string;
-  source?: string;
-  userId?: string;
-  traits?: Properties;
-  recorderVersion: string;
-}
-
-/** Body of `POST /api/sessions`. */
-export interface StartBody {
-  projectKey: string;
-  resume?: Credentials;
-  meta: SessionMeta;
-}
 
 /** Outcome of starting or resuming a session. */
 export type StartResult =

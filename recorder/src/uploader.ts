@@ -7,8 +7,9 @@
  */
 import { backoffDelay } from "./backoff.ts";
 import { encodeBody, FLUSH_THRESHOLD_BYTES, keepaliveBudget, MAX_BATCH_BYTES } from "./batch.ts";
-import type { Batch, EventBuffer, Gap } from "./buffer.ts";
-import type { Credentials, SendResult, SessionMeta, Transport } from "./transport.ts";
+import type { Batch, EventBuffer } from "./buffer.ts";
+import type { SendResult, Transport } from "./transport.ts";
+import type { Credentials, GapPayload, PageMeta } from "./wire.ts";
 
 /** Flush interval while nobody watches live. */
 export const FLUSH_INTERVAL_MS = 1000;
@@ -36,7 +37,7 @@ export interface UploaderDeps {
   writerId: string;
   projectKey: string;
   /** Session meta, built when a session is started. */
-  meta(): SessionMeta;
+  meta(): PageMeta;
   /** A session was established or its token changed: persist it. */
   onSession(credentials: Credentials): void;
   /**
@@ -44,7 +45,7 @@ export interface UploaderDeps {
    * full snapshot, then a gap marker for `lost` (what the old session could
    * not take), when anything was lost.
    */
-  onNewSession(lost?: Gap): void;
+  onNewSession(lost?: GapPayload): void;
   /** Events had been dropped and an upload just succeeded: a full snapshot re-syncs the replay. */
   onResync(): void;
   /** The server refuses this recorder for good. */
@@ -193,7 +194,7 @@ export class Uploader {
    * Drops unsent events and forgets the session; `connect()` then starts a
    * new one. Returns what was dropped, for a gap marker in the new session.
    */
-  reset(): Gap | undefined {
+  reset(): GapPayload | undefined {
     this.#cancelTimer();
     this.#cred = undefined;
     const lost = this.#d.buffer.discard();

@@ -21,7 +21,8 @@ import { RateLimiter } from "../../lib/http/rate_limit.ts";
 import { clientAddress } from "../../lib/http/client.ts";
 import { EventValidationError, validateEvents } from "../../lib/sessions/events.ts";
 import { isSessionId } from "../../lib/sessions/ids.ts";
-import { parseMeta, type SessionMetaFields } from "../../lib/sessions/meta_input.ts";
+import type { PageMeta } from "@replaya/recorder/wire";
+import { parseMeta } from "../../lib/sessions/meta_input.ts";
 import { SessionNotFoundError, type Sessions, SessionStoppedError } from "../../lib/sessions/service.ts";
 import { StoreError } from "../../lib/store/mod.ts";
 import type { Metrics } from "../../lib/metrics.ts";
@@ -117,7 +118,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
         watched: sessions.isWatched(resume.sessionId),
       });
     }
-    let fields: SessionMetaFields;
+    let fields: PageMeta;
     try {
       fields = parseMeta(input.meta);
     } catch (error) {

@@ -2,7 +2,7 @@
  * Hand-built rrweb events shaped like the recorder's (rrweb 2.x serialization),
  * for the player's unit tests.
  */
-import type { RrwebEvent } from "../../islands/player/types.ts";
+import type { RrwebEvent } from "@replaya/recorder/wire";
 
 /** Session start used by the fixtures. */
 export const T0 = 1_700_000_000_000;

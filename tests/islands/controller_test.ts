@@ -7,7 +7,7 @@ import {
   ReplayController,
 } from "../../islands/player/controller.ts";
 import type { StreamHandlers } from "../../islands/player/stream.ts";
-import type { RrwebEvent } from "../../islands/player/types.ts";
+import type { RrwebEvent } from "@replaya/recorder/wire";
 import { click, custom, fullSnapshot, meta, mouseMove, T0 } from "./_events.ts";
 
 /** A replayer double that records what the controller asks of it. */

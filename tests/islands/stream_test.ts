@@ -6,7 +6,7 @@ import {
   sessionStreamUrl,
   type StreamHandlers,
 } from "../../islands/player/stream.ts";
-import type { RrwebEvent } from "../../islands/player/types.ts";
+import type { RrwebEvent } from "@replaya/recorder/wire";
 import { click, meta } from "./_events.ts";
 
 /** An EventSource double: the test plays the server. */

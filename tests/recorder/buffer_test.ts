@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
 import { EventBuffer, toEntry } from "../../recorder/src/buffer.ts";
-import type { RecordedEvent } from "../../recorder/src/types.ts";
+import type { RrwebEvent } from "../../recorder/src/wire.ts";
 import type { WireEvent } from "./_helpers.ts";
 
-const meta = (t: number): RecordedEvent => ({
+const meta = (t: number): RrwebEvent => ({
   type: 4,
   timestamp: t,
   data: { href: "https://a.com/", width: 1, height: 1 },
 });
-const full = (t: number, pad = 200): RecordedEvent => ({
+const full = (t: number, pad = 200): RrwebEvent => ({
   type: 2,
   timestamp: t,
   data: { node: "x".repeat(pad) },
 });
-const inc = (t: number, pad = 100): RecordedEvent => ({
+const inc = (t: number, pad = 100): RrwebEvent => ({
   type: 3,
   timestamp: t,
   data: { source: 1, p: "y".repeat(pad) },

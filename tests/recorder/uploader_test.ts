@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { KEEPALIVE_MAX_BODY } from "../../recorder/src/batch.ts";
 import { EventBuffer } from "../../recorder/src/buffer.ts";
-import { type Credentials, Transport } from "../../recorder/src/transport.ts";
+import { Transport } from "../../recorder/src/transport.ts";
+import type { Credentials } from "../../recorder/src/wire.ts";
 import { Uploader } from "../../recorder/src/uploader.ts";
 import { eventsOf, FakeClock, FakeServer, incremental, reply, testMeta as meta } from "./_helpers.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { batchStatsOf, encodeEvents, metaRecord, SessionDecoder, stopRecord } from "../../lib/sessions/codec.ts";
 import type { RecordInput, StoredRecord } from "../../lib/store/mod.ts";
-import type { RrwebEvent } from "../../lib/sessions/events.ts";
+import type { RrwebEvent } from "@replaya/recorder/wire";
 
 let seq = 0;
 const stored = (r: RecordInput): StoredRecord => ({

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { Sessions, SessionStoppedError } from "../../lib/sessions/service.ts";
 import { storeTest } from "../support/backends.ts";
 import { fakeEvents as anyEvents } from "../support/client.ts";
-import type { RrwebEvent } from "../../lib/sessions/events.ts";
+import type { RrwebEvent } from "@replaya/recorder/wire";
 
 const fakeEvents = (n: number, t0: number) => anyEvents(n, t0) as unknown as RrwebEvent[];
 

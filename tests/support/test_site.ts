@@ -5,7 +5,7 @@
  * @module
  */
 
-import { snippet } from "../../recorder/src/snippet.ts";
+import { snippet } from "@replaya/recorder/snippet";
 import { TEST_KEY } from "./server.ts";
 
 /** A running test site. */
