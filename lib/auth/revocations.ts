@@ -9,6 +9,7 @@
  * @module
  */
 
+import { sleep } from "../async.ts";
 import { ensureStream, NotFoundError, type StreamStore } from "../store/mod.ts";
 
 /** The stream of revoked cookie nonces. */
@@ -56,10 +57,7 @@ export class Revocations {
           await this.#ensure().catch(() => {});
         } else console.error("following cookie revocations failed; retrying", error);
       }
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        signal.addEventListener("abort", () => resolve(clearTimeout(timer)), { once: true });
-      });
+      await sleep(1000, signal);
     }
   }
 

@@ -41,8 +41,6 @@ import {
   isFence,
   type ListOptions,
   type ListResult,
-  MAX_BATCH_BYTES,
-  MAX_BATCH_RECORDS,
   type ReadOptions,
   type ReadResult,
   type StoredRecord,
@@ -51,7 +49,8 @@ import {
   type StreamPosition,
   type StreamStore,
 } from "./types.ts";
-import { validateBatch, validateStreamName } from "./validate.ts";
+import { listLimit, readLimits, validateBatch, validateStreamName } from "./validate.ts";
+import { sleep } from "../async.ts";
 
 /** Options for {@link S2Store.connect}. */
 export interface S2StoreOptions {
@@ -177,8 +176,7 @@ export class S2Store implements StreamStore {
   async read(stream: string, options: ReadOptions = {}): Promise<ReadResult> {
     validateStreamName(stream);
     const from = options.from ?? { seqNum: 0 };
-    const count = Math.min(Math.max(options.count ?? MAX_BATCH_RECORDS, 1), MAX_BATCH_RECORDS);
-    const bytes = Math.min(Math.max(options.bytes ?? MAX_BATCH_BYTES, 1), MAX_BATCH_BYTES);
+    const { count, bytes } = readLimits(options);
     try {
       // Command records are filtered here, not by the SDK, so `next` still advances past them.
       const batch = await this.#basin.stream(stream).read({
@@ -257,7 +255,7 @@ export class S2Store implements StreamStore {
   }
 
   async listStreams(options: ListOptions = {}): Promise<ListResult> {
-    const limit = Math.min(Math.max(options.limit || 1000, 1), 1000);
+    const limit = listLimit(options);
     try {
       const page = await this.#basin.streams.list(
         { prefix: options.prefix, startAfter: options.startAfter || undefined, limit },
@@ -377,16 +375,4 @@ export function toStoreError(error: unknown, what: string): StoreError {
   }
   if (error instanceof DOMException && error.name === "TimeoutError") return new TimeoutError(what, { cause: error });
   return new UnavailableError(String((error as Error)?.message ?? error), { cause: error });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

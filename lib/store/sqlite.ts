@@ -12,6 +12,7 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
+  AlreadyExistsError,
   FencingMismatchError,
   InvalidError,
   NotFoundError,
@@ -28,8 +29,7 @@ import {
   isFence,
   type ListOptions,
   type ListResult,
-  MAX_BATCH_BYTES,
-  MAX_BATCH_RECORDS,
+  meteredBytes,
   type ReadOptions,
   type ReadResult,
   type StoredRecord,
@@ -38,8 +38,7 @@ import {
   type StreamPosition,
   type StreamStore,
 } from "./types.ts";
-import { AlreadyExistsError } from "./errors.ts";
-import { validateBatch, validateStreamName } from "./validate.ts";
+import { listLimit, readLimits, validateBatch, validateStreamName } from "./validate.ts";
 
 /** Options for {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -170,39 +169,29 @@ export class SqliteStore implements StreamStore {
     return new SqliteStore(options);
   }
 
-  createStream(name: string, config: StreamConfig = {}): Promise<void> {
-    try {
-      validateStreamName(name);
-      if (this.#row(name)) throw new AlreadyExistsError(`stream ${name}`);
-      this.#create(name, config);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  // deno-lint-ignore require-await -- async, so a synchronous throw becomes a rejection
+  async createStream(name: string, config: StreamConfig = {}): Promise<void> {
+    validateStreamName(name);
+    if (this.#row(name)) throw new AlreadyExistsError(`stream ${name}`);
+    this.#create(name, config);
   }
 
-  getStreamConfig(name: string): Promise<StreamConfig> {
-    try {
-      this.#assertOpen();
-      const { id } = this.#existing(name);
-      const row = this.#sql.config.get(id) as { retention_ms: number | null; delete_on_empty_ms: number };
-      return Promise.resolve({
-        retentionAgeSecs: row.retention_ms === null ? undefined : row.retention_ms / 1000,
-        deleteOnEmptyMinAgeSecs: row.delete_on_empty_ms / 1000,
-      });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  // deno-lint-ignore require-await -- async, so a synchronous throw becomes a rejection
+  async getStreamConfig(name: string): Promise<StreamConfig> {
+    this.#assertOpen();
+    const { id } = this.#existing(name);
+    const row = this.#sql.config.get(id) as { retention_ms: number | null; delete_on_empty_ms: number };
+    return {
+      retentionAgeSecs: row.retention_ms === null ? undefined : row.retention_ms / 1000,
+      deleteOnEmptyMinAgeSecs: row.delete_on_empty_ms / 1000,
+    };
   }
 
-  append(stream: string, items: AppendItem[], options: AppendOptions = {}): Promise<AppendAck> {
-    try {
-      this.#assertOpen();
-      validateStreamName(stream);
-      validateBatch(items, options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  // deno-lint-ignore require-await -- async, so a synchronous throw becomes a rejection
+  async append(stream: string, items: AppendItem[], options: AppendOptions = {}): Promise<AppendAck> {
+    this.#assertOpen();
+    validateStreamName(stream);
+    validateBatch(items, options);
     return new Promise((resolve, reject) => {
       this.#pending.push({ stream, items, options, resolve, reject });
       if (!this.#flushScheduled) {
@@ -280,17 +269,14 @@ export class SqliteStore implements StreamStore {
     return { start, end, tail: end };
   }
 
-  read(stream: string, options: ReadOptions = {}): Promise<ReadResult> {
-    try {
-      this.#assertOpen();
-      const row = this.#existing(stream);
-      const tail = { seqNum: row.next_seq, timestamp: row.last_ts };
-      const start = this.#startSeq(row, options.from ?? { seqNum: 0 });
-      const { records, next } = this.#readRange(row, start, options.count, options.bytes);
-      return Promise.resolve({ records, next, tail });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  // deno-lint-ignore require-await -- async, so a synchronous throw becomes a rejection
+  async read(stream: string, options: ReadOptions = {}): Promise<ReadResult> {
+    this.#assertOpen();
+    const row = this.#existing(stream);
+    const tail = { seqNum: row.next_seq, timestamp: row.last_ts };
+    const start = this.#startSeq(row, options.from ?? { seqNum: 0 });
+    const { records, next } = this.#readRange(row, start, options);
+    return { records, next, tail };
   }
 
   #startSeq(row: StreamRow, from: NonNullable<ReadOptions["from"]>): number {
@@ -301,9 +287,8 @@ export class SqliteStore implements StreamStore {
   }
 
   /** Reads data records from `start`, skipping commands, within count/bytes limits. */
-  #readRange(row: StreamRow, start: number, count = MAX_BATCH_RECORDS, bytes = MAX_BATCH_BYTES) {
-    const limit = Math.min(Math.max(count, 1), MAX_BATCH_RECORDS);
-    const byteLimit = Math.min(Math.max(bytes, 1), MAX_BATCH_BYTES);
+  #readRange(row: StreamRow, start: number, options: ReadOptions) {
+    const { count: limit, bytes: byteLimit } = readLimits(options);
     // Expired records are invisible at once, as in S2; the sweep removes them later.
     const cutoff = row.retention_ms === null ? 0 : this.#now() - row.retention_ms;
     const rows = this.#sql.rangeBySeq.all(row.id, start, cutoff, limit) as unknown as RecordRow[];
@@ -312,7 +297,7 @@ export class SqliteStore implements StreamStore {
     let size = 0;
     for (const r of rows) {
       const headers: Header[] = r.headers ? JSON.parse(r.headers) : [];
-      const metered = 8 + r.body.length + headers.reduce((n, [k, v]) => n + 2 + utf8.encode(k + v).length, 0);
+      const metered = meteredBytes({ body: r.body, headers, timestamp: r.ts });
       if (size > 0 && size + metered > byteLimit) break;
       size += metered;
       next = r.seq + 1;
@@ -330,7 +315,7 @@ export class SqliteStore implements StreamStore {
     while (!signal?.aborted) {
       this.#assertOpen();
       const row = this.#existing(stream);
-      const { records, next: after } = this.#readRange(row, next);
+      const { records, next: after } = this.#readRange(row, next, {});
       if (after !== next) {
         next = after;
         for (const record of records) yield record;
@@ -361,42 +346,32 @@ export class SqliteStore implements StreamStore {
     for (const wake of [...this.#waiters.get(stream) ?? []]) wake();
   }
 
-  checkTail(stream: string): Promise<StreamPosition> {
-    try {
-      this.#assertOpen();
-      const row = this.#existing(stream);
-      return Promise.resolve({ seqNum: row.next_seq, timestamp: row.last_ts });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  // deno-lint-ignore require-await -- async, so a synchronous throw becomes a rejection
+  async checkTail(stream: string): Promise<StreamPosition> {
+    this.#assertOpen();
+    const row = this.#existing(stream);
+    return { seqNum: row.next_seq, timestamp: row.last_ts };
   }
 
-  listStreams(options: ListOptions = {}): Promise<ListResult> {
-    try {
-      this.#assertOpen();
-      const prefix = options.prefix ?? "";
-      const limit = Math.min(Math.max(options.limit || 1000, 1), 1000);
-      const upper = prefixUpperBound(prefix);
-      const rows = this.#sql.list.all(options.startAfter ?? "", prefix, upper, upper, limit + 1) as Array<
-        { name: string }
-      >;
-      const names = rows.slice(0, limit).map((r) => r.name);
-      return Promise.resolve({ names, hasMore: rows.length > limit });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  // deno-lint-ignore require-await -- async, so a synchronous throw becomes a rejection
+  async listStreams(options: ListOptions = {}): Promise<ListResult> {
+    this.#assertOpen();
+    const prefix = options.prefix ?? "";
+    const limit = listLimit(options);
+    const upper = prefixUpperBound(prefix);
+    const rows = this.#sql.list.all(options.startAfter ?? "", prefix, upper, upper, limit + 1) as Array<
+      { name: string }
+    >;
+    const names = rows.slice(0, limit).map((r) => r.name);
+    return { names, hasMore: rows.length > limit };
   }
 
-  deleteStream(stream: string): Promise<void> {
-    try {
-      this.#assertOpen();
-      const row = this.#row(stream);
-      if (row) this.#drop(row.id);
-      this.#wake(stream);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  // deno-lint-ignore require-await -- async, so a synchronous throw becomes a rejection
+  async deleteStream(stream: string): Promise<void> {
+    this.#assertOpen();
+    const row = this.#row(stream);
+    if (row) this.#drop(row.id);
+    this.#wake(stream);
   }
 
   /** Applies retention and delete-on-empty now; the store also runs this on a timer. */
@@ -420,14 +395,14 @@ export class SqliteStore implements StreamStore {
     }
   }
 
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+  // deno-lint-ignore require-await -- the interface's close is async (S2's is)
+  async close(): Promise<void> {
+    if (this.#closed) return;
     this.#flush();
     this.#closed = true;
     clearInterval(this.#sweepTimer);
     for (const stream of [...this.#waiters.keys()]) this.#wake(stream);
     this.#db.close();
-    return Promise.resolve();
   }
 
   #drop(id: number): void {

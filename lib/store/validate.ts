@@ -58,3 +58,16 @@ export function validateBatch(items: AppendItem[], options: AppendOptions = {}):
     throw new InvalidError("matchSeqNum must be a non-negative integer");
   }
 }
+
+/** A read's count and byte limits, clamped to what one read may return (S2's limits). */
+export function readLimits(options: { count?: number; bytes?: number }): { count: number; bytes: number } {
+  return {
+    count: Math.min(Math.max(options.count ?? MAX_BATCH_RECORDS, 1), MAX_BATCH_RECORDS),
+    bytes: Math.min(Math.max(options.bytes ?? MAX_BATCH_BYTES, 1), MAX_BATCH_BYTES),
+  };
+}
+
+/** A listing's page size, 1–1000 (S2's limit). */
+export function listLimit(options: { limit?: number }): number {
+  return Math.min(Math.max(options.limit || 1000, 1), 1000);
+}
