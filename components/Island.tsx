@@ -8,20 +8,13 @@
  */
 
 import type { ComponentType } from "preact";
+import { jsonForScript } from "@replaya/recorder/snippet";
 
 let counter = 0;
 
-/**
- * Serializes props for a JSON script block: `<` and line separators escaped,
- * so no string can close the block or break out of it.
- */
+/** Serializes props for the island's JSON script block. */
 export function serializeProps(props: unknown): string {
-  return JSON.stringify(props ?? {})
-    .replaceAll("<", "\\u003c")
-    .replaceAll(">", "\\u003e")
-    .replaceAll("&", "\\u0026")
-    .replaceAll("\u2028", "\\u2028")
-    .replaceAll("\u2029", "\\u2029");
+  return jsonForScript(props ?? {});
 }
 
 /** Props of {@link Island}. */

@@ -5,8 +5,8 @@
  * @module
  */
 
-import Bowser from "bowser";
 import type { SessionEnd, SessionMeta } from "@replaya/recorder/wire";
+import type { AgentFacts } from "../lib/sessions/summaries.ts";
 import { formatDuration, formatTime } from "./format.ts";
 import { StatusBadge } from "./SessionRow.tsx";
 
@@ -16,11 +16,12 @@ export interface SessionHeaderProps {
   live: boolean;
   disconnected?: boolean;
   end?: SessionEnd;
+  /** The user agent, parsed on the server. */
+  agent: AgentFacts;
 }
 
 /** Metadata header of a session page. */
-export function SessionHeader({ meta, live, disconnected, end }: SessionHeaderProps) {
-  const agent = meta.userAgent ? Bowser.parse(meta.userAgent) : undefined;
+export function SessionHeader({ meta, live, disconnected, end, agent }: SessionHeaderProps) {
   const facts: Array<[string, string | undefined]> = [
     ["Started", formatTime(meta.createdAt)],
     ["Duration", end ? formatDuration(end.lastEventAt - meta.createdAt) : undefined],
@@ -28,9 +29,9 @@ export function SessionHeader({ meta, live, disconnected, end }: SessionHeaderPr
     ["Source", meta.source],
     ["Entry URL", meta.url],
     ["Referrer", meta.referrer],
-    ["Browser", agent ? `${agent.browser.name ?? "?"} ${agent.browser.version ?? ""}`.trim() : undefined],
-    ["OS", agent?.os.name],
-    ["Device", agent?.platform.type],
+    ["Browser", agent.browser ? `${agent.browser} ${agent.browserVersion ?? ""}`.trim() : undefined],
+    ["OS", agent.os],
+    ["Device", agent.device],
     ["Viewport", meta.viewport ? `${meta.viewport.width}×${meta.viewport.height}` : undefined],
     ["Language", meta.language],
     ["Pages", end ? String(end.pages) : undefined],

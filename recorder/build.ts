@@ -11,6 +11,8 @@
  * @module
  */
 
+import { gzip } from "./src/compress.ts";
+
 /** Upper bound for the gzipped IIFE, rrweb included. */
 const GZIP_BUDGET_BYTES = 45 * 1024;
 
@@ -21,25 +23,26 @@ const distPath = decodeURIComponent(dist.pathname);
 
 const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
 
-async function bundle(args: string[]): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--config", "deno.json", "--platform", "browser", ...args],
-    cwd: rootPath,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+/** Runs `deno <args>` in the package; fails with its output. */
+async function deno(args: string[], failure: string): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), { args, cwd: rootPath, stdout: "piped", stderr: "piped" })
+    .output();
   if (!out.success) {
     const text = new TextDecoder();
     console.error(text.decode(out.stdout), text.decode(out.stderr));
-    throw new Error(`deno bundle ${args.join(" ")} failed`);
+    throw new Error(failure);
   }
 }
 
-async function gzipSize(bytes: Uint8Array<ArrayBuffer>): Promise<number> {
-  const stream = new Blob([bytes]).stream().pipeThrough(
-    new CompressionStream("gzip"),
+function bundle(args: string[]): Promise<void> {
+  return deno(
+    ["bundle", "--config", "deno.json", "--platform", "browser", ...args],
+    `deno bundle ${args.join(" ")} failed`,
   );
-  return (await new Response(stream).arrayBuffer()).byteLength;
+}
+
+async function gzipSize(bytes: Uint8Array<ArrayBuffer>): Promise<number> {
+  return (await gzip(bytes)).byteLength;
 }
 
 function kb(n: number): string {
@@ -74,16 +77,7 @@ async function checkDeclarations(): Promise<void> {
       "",
     ].join("\n"),
   );
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["check", "--config", "deno.json", probe],
-    cwd: rootPath,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    console.error(new TextDecoder().decode(out.stderr));
-    throw new Error("dist declarations do not match the sources");
-  }
+  await deno(["check", "--config", "deno.json", probe], "dist declarations do not match the sources");
 }
 
 // The recorder reports its version; it must match the package's.

@@ -19,6 +19,7 @@ import type { Manifest } from "../lib/islands/build.ts";
 import { isFiltered, listSessions, type SessionFilter } from "../lib/sessions/list.ts";
 import { isSessionId } from "../lib/sessions/ids.ts";
 import type { Sessions } from "../lib/sessions/service.ts";
+import { describeAgent } from "../lib/sessions/summaries.ts";
 import { BodyError, readFormBody } from "../lib/http/body.ts";
 import { jsonError } from "../lib/http/errors.ts";
 import { StoreError } from "../lib/store/mod.ts";
@@ -159,7 +160,13 @@ export function pageRoutes(deps: PageDeps): Hono {
     return html(
       c,
       <Layout title="Session" scripts={[island("Player")]} styles={["/static/player.css"]} logout={logoutOf(c)}>
-        <SessionHeader meta={details.meta} live={details.live} disconnected={details.disconnected} end={details.end} />
+        <SessionHeader
+          meta={details.meta}
+          live={details.live}
+          disconnected={details.disconnected}
+          end={details.end}
+          agent={describeAgent(details.meta.userAgent)}
+        />
         <Island
           name="Player"
           component={Player}

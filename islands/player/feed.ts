@@ -7,7 +7,7 @@
 import { EventType, IncrementalSource, MouseInteraction, type RrwebEvent } from "@replaya/recorder/wire";
 import { isRecord } from "./guards.ts";
 import { NodeIndex } from "./nodes.ts";
-import { formatBytes, formatDuration, plural, shorten } from "./format.ts";
+import { formatBytes, formatRequestTime, plural, shorten } from "./format.ts";
 
 /** What a feed item stands for; also its `data-kind` in the page. */
 export type FeedKind = "click" | "page" | "input" | "error" | "console" | "network" | "track" | "identify" | "gap";
@@ -149,7 +149,7 @@ export class FeedBuilder {
         const failed = status === 0 || payload.error === true;
         const duration = num("durationMs");
         const parts = [failed ? "failed" : String(status)];
-        if (duration !== undefined) parts.push(formatDuration(duration));
+        if (duration !== undefined) parts.push(formatRequestTime(duration));
         this.#add({
           kind: "network",
           ts,

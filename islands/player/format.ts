@@ -16,7 +16,7 @@ export function formatClock(offsetMs: number): string {
 }
 
 /** Formats a request duration: `850 ms`, `1.2 s`, `75 s`. */
-export function formatDuration(ms: number): string {
+export function formatRequestTime(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "";
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;

@@ -53,12 +53,21 @@ export function dayOfSummaryStream(stream: string): number {
   return Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)));
 }
 
+/** What a user agent says, parsed once (bowser). */
+export interface AgentFacts {
+  browser?: string;
+  browserVersion?: string;
+  os?: string;
+  device?: string;
+}
+
 /** Browser, OS and device class from a user agent. */
-export function describeAgent(userAgent: string | undefined): Pick<StartSummary, "browser" | "os" | "device"> {
+export function describeAgent(userAgent: string | undefined): AgentFacts {
   if (!userAgent) return {};
   const parsed = Bowser.parse(userAgent);
   return {
     browser: parsed.browser.name,
+    browserVersion: parsed.browser.version,
     os: parsed.os.name,
     device: parsed.platform.type,
   };
@@ -66,6 +75,7 @@ export function describeAgent(userAgent: string | undefined): Pick<StartSummary,
 
 /** The start summary of a new session. */
 export function startSummary(meta: SessionMeta): StartSummary {
+  const { browser, os, device } = describeAgent(meta.userAgent);
   return {
     k: "start",
     id: meta.id,
@@ -73,7 +83,9 @@ export function startSummary(meta: SessionMeta): StartSummary {
     url: meta.url,
     source: meta.source,
     userId: meta.userId,
-    ...describeAgent(meta.userAgent),
+    browser,
+    os,
+    device,
   };
 }
 

@@ -6,10 +6,8 @@ export function canGzip(): boolean {
     typeof Blob === "function" && typeof Response === "function";
 }
 
-/** Gzips `text` (UTF-8). Rejects where CompressionStream is unavailable. */
-export async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
-  const stream = new Blob([text]).stream().pipeThrough(
-    new CompressionStream("gzip"),
-  );
+/** Gzips `data` (text as UTF-8). Rejects where CompressionStream is unavailable. */
+export async function gzip(data: string | Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([data]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }

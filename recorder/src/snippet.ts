@@ -14,8 +14,12 @@ export interface SnippetOptions {
   scriptUrl?: string;
 }
 
-// JSON inside <script>: escape what could close the tag or break JS parsing.
-function jsString(value: string): string {
+/**
+ * JSON for inside a `<script>` element (executed or `type="application/json"`):
+ * `<`, `>`, `&` and the line separators escaped, so no string can close the
+ * element or break the script around it.
+ */
+export function jsonForScript(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, "\\u003c")
     .replace(/>/g, "\\u003e")
@@ -25,10 +29,7 @@ function jsString(value: string): string {
 }
 
 function attr(value: string): string {
-  return value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(
-    /</g,
-    "&lt;",
-  ).replace(/>/g, "&gt;");
+  return value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /**
@@ -39,6 +40,6 @@ export function snippet(options: SnippetOptions): string {
   const endpoint = String(options.endpoint).replace(/\/+$/, "");
   const src = options.scriptUrl ?? `${endpoint}/recorder.js`;
   return `<script>window.replaya=window.replaya||function(){(replaya.q=replaya.q||[]).push(arguments)};` +
-    `replaya("init",{endpoint:${jsString(endpoint)},projectKey:${jsString(String(options.projectKey))}});` +
+    `replaya("init",{endpoint:${jsonForScript(endpoint)},projectKey:${jsonForScript(String(options.projectKey))}});` +
     `</script><script async src="${attr(src)}"></script>`;
 }

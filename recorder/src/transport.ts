@@ -81,7 +81,13 @@ export class Transport {
    * @param endpoint server base URL without trailing slash.
    * @param deps fetch, clock and optional gzip.
    */
-  constructor(readonly endpoint: string, private deps: TransportDeps) {}
+  readonly endpoint: string;
+  #deps: TransportDeps;
+
+  constructor(endpoint: string, deps: TransportDeps) {
+    this.endpoint = endpoint;
+    this.#deps = deps;
+  }
 
   #eventsUrl(c: Credentials): string {
     return `${this.endpoint}/api/sessions/${encodeURIComponent(c.sessionId)}/events`;
@@ -91,7 +97,7 @@ export class Transport {
   async start(body: StartBody): Promise<StartResult> {
     let res: Response;
     try {
-      res = await this.deps.fetch(`${this.endpoint}/api/sessions`, {
+      res = await this.#deps.fetch(`${this.endpoint}/api/sessions`, {
         method: "POST",
         // The key in a header lets the server refuse a wrong key before reading the body.
         headers: { "Content-Type": "application/json", "X-Replaya-Key": body.projectKey },
@@ -120,7 +126,7 @@ export class Transport {
         kind: "retry",
         retryAfterMs: parseRetryAfter(
           res.headers.get("Retry-After"),
-          this.deps.now(),
+          this.#deps.now(),
         ),
       };
     }
@@ -134,7 +140,7 @@ export class Transport {
       "Content-Type": "application/json",
     };
     let payload: BodyInit = body;
-    const { gzip, gzipMinBytes = 1024 } = this.deps;
+    const { gzip, gzipMinBytes = 1024 } = this.#deps;
     if (gzip && body.length >= gzipMinBytes) {
       try {
         payload = await gzip(body);
@@ -144,10 +150,10 @@ export class Transport {
       }
     }
     const ctl = typeof AbortController === "function" ? new AbortController() : undefined;
-    const timer = ctl ? setTimeout(() => ctl.abort(), this.deps.timeoutMs ?? 30_000) : undefined;
+    const timer = ctl ? setTimeout(() => ctl.abort(), this.#deps.timeoutMs ?? 30_000) : undefined;
     try {
       return await this.#outcome(
-        this.deps.fetch(this.#eventsUrl(c), {
+        this.#deps.fetch(this.#eventsUrl(c), {
           method: "POST",
           headers,
           body: payload,
@@ -171,7 +177,7 @@ export class Transport {
     try {
       const url = `${this.#eventsUrl(c)}?token=${encodeURIComponent(c.token)}`;
       return this.#outcome(
-        this.deps.fetch(url, {
+        this.#deps.fetch(url, {
           method: "POST",
           headers: { "Content-Type": "text/plain;charset=UTF-8" },
           body,
@@ -190,7 +196,7 @@ export class Transport {
     body: { writerId: string; seq: number; reason: "stop" },
   ): Promise<boolean> {
     try {
-      const res = await this.deps.fetch(
+      const res = await this.#deps.fetch(
         `${this.endpoint}/api/sessions/${encodeURIComponent(c.sessionId)}/stop`,
         {
           method: "POST",
@@ -221,7 +227,7 @@ export class Transport {
     return classifySend(
       res.status,
       errorCode(json),
-      parseRetryAfter(res.headers.get("Retry-After"), this.deps.now()),
+      parseRetryAfter(res.headers.get("Retry-After"), this.#deps.now()),
     );
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatBytes, formatClock, formatDuration, plural, shorten } from "../../islands/player/format.ts";
+import { formatBytes, formatClock, formatRequestTime, plural, shorten } from "../../islands/player/format.ts";
 
 Deno.test("formatClock: mm:ss from the session start, minutes past an hour keep counting", () => {
   assert.equal(formatClock(0), "00:00");
@@ -16,11 +16,11 @@ Deno.test("formatClock: negative and non-finite offsets read 00:00", () => {
   assert.equal(formatClock(Infinity), "00:00");
 });
 
-Deno.test("formatDuration: milliseconds below a second, one decimal below ten seconds", () => {
-  assert.equal(formatDuration(87), "87 ms");
-  assert.equal(formatDuration(1_234), "1.2 s");
-  assert.equal(formatDuration(75_400), "75 s");
-  assert.equal(formatDuration(-1), "");
+Deno.test("formatRequestTime: milliseconds below a second, one decimal below ten seconds", () => {
+  assert.equal(formatRequestTime(87), "87 ms");
+  assert.equal(formatRequestTime(1_234), "1.2 s");
+  assert.equal(formatRequestTime(75_400), "75 s");
+  assert.equal(formatRequestTime(-1), "");
 });
 
 Deno.test("formatBytes and plural", () => {
