@@ -48,3 +48,17 @@ export function sseResponse(
     }
   });
 }
+
+const utf8 = new TextEncoder();
+
+/**
+ * One SSE message as bytes, so a frame sent to many clients is encoded once.
+ * `data` must be a single line (JSON is).
+ */
+export function sseFrame(message: { event?: string; id?: number | string; data: string; retry?: number }): Uint8Array {
+  let text = "";
+  if (message.event) text += `event: ${message.event}\n`;
+  if (message.id !== undefined) text += `id: ${message.id}\n`;
+  if (message.retry !== undefined) text += `retry: ${message.retry}\n`;
+  return utf8.encode(`${text}data: ${message.data}\n\n`);
+}

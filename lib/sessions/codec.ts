@@ -127,8 +127,11 @@ export class SessionDecoder {
   /** Frames dropped because they were never completed. */
   truncated = 0;
 
-  /** Decodes one record; returns zero or one item. */
-  async push(record: StoredRecord): Promise<SessionItem[]> {
+  /**
+   * Decodes one record; returns zero or one item. With `decode: false` a
+   * completed batch is only remembered (for dedupe), not inflated or returned.
+   */
+  async push(record: StoredRecord, decode = true): Promise<SessionItem[]> {
     const headers = new Map(record.headers);
     const kind = kindOf(record);
     const seqNum = record.seqNum;
@@ -158,6 +161,7 @@ export class SessionDecoder {
       return [];
     }
     this.#seen.add(key);
+    if (!decode) return [];
     // Our own records, checked at ingest: bigger slices read faster.
     const json = await gunzip(concatBytes(frame.parts), 256 * 1024 * 1024, 64 * 1024);
     const events = JSON.parse(text.decode(json)) as RrwebEvent[];

@@ -14,7 +14,8 @@ import { type Context, Hono } from "hono";
 import { stream } from "hono/streaming";
 import { type DashboardAuth, requireViewer } from "../../lib/auth/dashboard.ts";
 import { jsonError } from "../../lib/http/errors.ts";
-import { sseResponse } from "../../lib/http/sse.ts";
+import { sseFrame, sseResponse } from "../../lib/http/sse.ts";
+import { LiveHub, ViewerTooSlowError } from "../../lib/sessions/live_hub.ts";
 import { INDEX_STREAM, isSessionId } from "../../lib/sessions/ids.ts";
 import { SessionNotFoundError, type Sessions } from "../../lib/sessions/service.ts";
 import type { SessionItem } from "../../lib/sessions/codec.ts";
@@ -23,6 +24,11 @@ import { ensureStream, NotFoundError } from "../../lib/store/mod.ts";
 /** Read routes, mounted at `/api/sessions` after the ingest routes. */
 export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutdown: AbortSignal): Hono {
   const app = new Hono();
+  const hub = new LiveHub({
+    store: sessions.store,
+    encode: liveFrame,
+    liveFrame: (tail) => sseFrame({ event: "live", data: JSON.stringify({ tail }) }),
+  });
   // Every method: ingest has answered its own POSTs before this runs, and HEAD runs the GET handlers.
   app.use("*", requireViewer(auth, "api"));
 
@@ -74,26 +80,19 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
     }
     return sseResponse(c, shutdown, async (sse, signal) => {
       const release = live ? sessions.watch(id) : () => {};
-      let announced = false;
-      const announceLive = (tail: number) => {
-        if (announced) return;
-        announced = true;
-        sse.writeSSE({ event: "live", data: JSON.stringify({ tail }) }).catch(() => sse.abort());
-      };
       try {
-        const items = sessions.read(id, { follow: live, from, signal, onCaughtUp: announceLive });
-        for await (const item of items) {
-          if (item.kind === "heartbeat") continue;
-          const { kind, seqNum, ...data } = publicItem(item) as SessionItem;
-          const payload = kind === "meta"
-            ? (data as { meta: unknown }).meta
-            : kind === "stop"
-            ? (data as { stop: unknown }).stop
-            : data;
-          await sse.writeSSE({ event: kind, id: String(seqNum), data: JSON.stringify(payload) });
-        }
+        // Live: the session's shared channel. Ended: one shared read from the start, or our own from later.
+        const chunks = live
+          ? hub.follow(id, from, signal)
+          : from === 0
+          ? hub.replay(id, signal)
+          : encoded(sessions.read(id, { from, signal }));
+        for await (const chunk of chunks) await sse.write(chunk);
       } catch (error) {
-        if (!signal.aborted) console.error("live tail failed", error);
+        if (error instanceof ViewerTooSlowError) {
+          // Ends the response; EventSource reconnects with Last-Event-ID and catches up from the store.
+          await sse.write(sseFrame({ data: "", retry: 500, event: "behind" }));
+        } else if (!signal.aborted) console.error("live tail failed", error);
       } finally {
         release();
       }
@@ -181,4 +180,27 @@ function publicItem(item: SessionItem) {
   if (item.kind !== "events") return item;
   const { stats: _stats, ...rest } = item;
   return rest;
+}
+
+/** A session item as the live stream's SSE frame: `meta`, `events`, `stop` (heartbeats are not sent). */
+function liveFrame(item: SessionItem): Uint8Array | undefined {
+  switch (item.kind) {
+    case "heartbeat":
+      return undefined;
+    case "meta":
+      return sseFrame({ event: "meta", id: item.seqNum, data: JSON.stringify(item.meta) });
+    case "stop":
+      return sseFrame({ event: "stop", id: item.seqNum, data: JSON.stringify(item.stop) });
+    case "events": {
+      const { writerId, batch, events } = item;
+      return sseFrame({ event: "events", id: item.seqNum, data: JSON.stringify({ writerId, batch, events }) });
+    }
+  }
+}
+
+async function* encoded(items: AsyncIterable<SessionItem>): AsyncGenerator<Uint8Array> {
+  for await (const item of items) {
+    const frame = liveFrame(item);
+    if (frame) yield frame;
+  }
 }

@@ -1,0 +1,376 @@
+/**
+ * Live delivery shared by every viewer of a session in this process.
+ *
+ * A live session with viewers has one **channel**: one store follow, each
+ * record decoded once and each item encoded once (by the caller's `encode`,
+ * e.g. as an SSE frame), then handed to every viewer. The channel keeps a
+ * bounded ring of recent frames. A viewer joining at `from` catches up from
+ * the store with its own decoder until its position is inside the ring, takes
+ * the ring's frames from there, and then the shared tail: items are split by
+ * the seq number they end at, so the switch has no gap and no duplicate.
+ *
+ * The channel reads the session from seq 0 but inflates only from the tail it
+ * found when it opened (`coveredFrom`): older batches are only remembered, so
+ * a retry duplicate of an old batch is still dropped and a frame that
+ * straddles the opening tail is still reassembled.
+ *
+ * Each viewer has a bounded queue; one that falls too far behind is ended
+ * with {@link ViewerTooSlowError} and resumes from its last frame (its
+ * `Last-Event-ID`). Viewers never slow the channel, the store or ingest.
+ *
+ * Ended sessions are read by {@link LiveHub.replay}: concurrent viewers of
+ * the same session share one read and its encoded frames.
+ *
+ * @module
+ */
+
+import { concatBytes } from "../bytes.ts";
+import { NotFoundError, readAll, type StoredRecord, type StreamStore } from "../store/mod.ts";
+import { SessionDecoder, type SessionItem } from "./codec.ts";
+import { streamOf } from "./ids.ts";
+import { SessionNotFoundError } from "./service.ts";
+
+/** One encoded item; `seqNum` is the item's last record (resume after it). */
+export interface Frame {
+  seqNum: number;
+  bytes: Uint8Array;
+}
+
+/** Options for {@link LiveHub}. */
+export interface LiveHubOptions {
+  store: StreamStore;
+  /** Encodes an item for the wire; `undefined` = not sent (heartbeats). */
+  encode(item: SessionItem): Uint8Array | undefined;
+  /** The frame that tells a viewer it has reached the live edge (`tail` = the store's tail then). */
+  liveFrame(tail: number): Uint8Array;
+  /** Recent frames a channel keeps for joiners: at most this many (default 128)… */
+  ringFrames?: number;
+  /** …and this many bytes (default 4 MiB). */
+  ringBytes?: number;
+  /** Bytes one viewer may have queued before it is ended as too slow (default 4 MiB). */
+  queueBytes?: number;
+  /** Encoded frames a shared read of an ended session may hold (default 256 MiB). */
+  replayBytes?: number;
+}
+
+/** A viewer fell further behind than its queue allows; it should reconnect from its last frame. */
+export class ViewerTooSlowError extends Error {
+  override name = "ViewerTooSlowError";
+}
+
+interface Viewer {
+  queue: Uint8Array[];
+  queued: number;
+  /** Seq number of the last frame queued; frames at or below it are not queued again. */
+  last: number;
+  announced: boolean;
+  tooSlow: boolean;
+  wake?: () => void;
+}
+
+class Channel {
+  readonly abort = new AbortController();
+  readonly viewers = new Set<Viewer>();
+  /** Viewers attached or still catching up: the channel lives while there are any. */
+  members = 0;
+  ring: Frame[] = [];
+  ringBytes = 0;
+  /** Every item that ends at or after this seq number is in the ring (or still to come). */
+  coveredFrom = 0;
+  liveFrame?: Uint8Array;
+  ended = false;
+  error?: unknown;
+  ready!: Promise<void>;
+}
+
+class Replay {
+  /** New viewers may join while true; after that, frames every reader has passed are dropped. */
+  joinable = true;
+  frames: Uint8Array[] = [];
+  /** Index of `frames[0]` in the whole replay (frames every reader has passed are dropped). */
+  base = 0;
+  bytes = 0;
+  readers = new Map<object, number>();
+  done = false;
+  error?: unknown;
+  waiters: Array<() => void> = [];
+}
+
+/** Shares one read per session among its viewers. */
+export class LiveHub {
+  #store: StreamStore;
+  #encode: LiveHubOptions["encode"];
+  #liveFrame: LiveHubOptions["liveFrame"];
+  #ringCap: number;
+  #ringFrames: number;
+  #queueCap: number;
+  #replayCap: number;
+  #channels = new Map<string, Channel>();
+  #replays = new Map<string, Replay>();
+
+  constructor(options: LiveHubOptions) {
+    this.#store = options.store;
+    this.#encode = options.encode;
+    this.#liveFrame = options.liveFrame;
+    this.#ringCap = options.ringBytes ?? 4 * 1024 * 1024;
+    this.#ringFrames = options.ringFrames ?? 128;
+    this.#queueCap = options.queueBytes ?? 4 * 1024 * 1024;
+    this.#replayCap = options.replayBytes ?? 256 * 1024 * 1024;
+  }
+
+  /** Sessions with a channel open, and viewers attached to them; shared reads of ended sessions. */
+  get stats(): { channels: number; viewers: number; replays: number } {
+    let viewers = 0;
+    for (const channel of this.#channels.values()) viewers += channel.members;
+    return { channels: this.#channels.size, viewers, replays: this.#replays.size };
+  }
+
+  /**
+   * A live session's frames from `from` on, until its stop record or `signal`.
+   * Yields chunks (several frames joined when the viewer is behind).
+   * Throws {@link ViewerTooSlowError} when the viewer falls too far behind.
+   */
+  async *follow(id: string, from: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    const channel = this.#join(id);
+    const viewer: Viewer = { queue: [], queued: 0, last: from - 1, announced: false, tooSlow: false };
+    const wake = () => viewer.wake?.();
+    signal.addEventListener("abort", wake);
+    try {
+      await channel.ready;
+      // Catch up from the store until our position is one the ring covers.
+      let pos = from;
+      if (pos < channel.coveredFrom) {
+        const decoder = new SessionDecoder();
+        while (pos < channel.coveredFrom && !signal.aborted && !channel.error) {
+          const before = pos;
+          for await (const record of readAll(this.#store, streamOf(id), pos)) {
+            pos = record.seqNum + 1;
+            for (const item of await decoder.push(record)) {
+              const bytes = this.#encode(item);
+              if (bytes) yield bytes;
+              viewer.last = item.seqNum;
+              if (item.kind === "stop") return;
+            }
+            if (pos >= channel.coveredFrom || signal.aborted) break;
+          }
+          if (pos === before) break; // nothing more in the store: the ring covers the rest
+        }
+        pos = Math.max(pos, channel.coveredFrom);
+      }
+      // Attach: the ring's frames from our position, then the shared tail (same tick: nothing in between).
+      for (const frame of channel.ring) if (frame.seqNum >= pos) this.#offer(viewer, frame);
+      if (channel.liveFrame && !channel.ended) this.#announce(viewer, channel.liveFrame);
+      channel.viewers.add(viewer);
+      while (!signal.aborted) {
+        if (viewer.queue.length > 0) {
+          const chunk = concatBytes(viewer.queue);
+          viewer.queue = [];
+          viewer.queued = 0;
+          yield chunk;
+          continue;
+        }
+        if (viewer.tooSlow) throw new ViewerTooSlowError("the viewer fell too far behind the live tail");
+        if (channel.error) throw channel.error;
+        if (channel.ended) return;
+        await new Promise<void>((resolve) => viewer.wake = resolve);
+        viewer.wake = undefined;
+      }
+    } finally {
+      signal.removeEventListener("abort", wake);
+      channel.viewers.delete(viewer);
+      this.#leave(id, channel);
+    }
+  }
+
+  /**
+   * An ended session's frames from the start. Concurrent viewers share one
+   * read: frames are kept while someone may still need them, up to a bound
+   * beyond which no one new joins and frames everyone has passed are dropped.
+   */
+  async *replay(id: string, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    let replay = this.#replays.get(id);
+    if (!replay) {
+      replay = new Replay();
+      this.#replays.set(id, replay);
+      this.#produce(id, replay);
+    }
+    const reader = {};
+    replay.readers.set(reader, replay.base);
+    const wake = () => replay.waiters.splice(0).forEach((w) => w());
+    signal.addEventListener("abort", wake);
+    try {
+      while (!signal.aborted) {
+        const index = replay.readers.get(reader)!;
+        const available = replay.base + replay.frames.length;
+        if (index < available) {
+          const frames = replay.frames.slice(index - replay.base, Math.min(available, index + 256) - replay.base);
+          replay.readers.set(reader, index + frames.length);
+          this.#trim(replay);
+          yield concatBytes(frames);
+          continue;
+        }
+        if (replay.error) throw replay.error;
+        if (replay.done) return;
+        await new Promise<void>((resolve) => replay.waiters.push(resolve));
+      }
+    } finally {
+      signal.removeEventListener("abort", wake);
+      replay.readers.delete(reader);
+      if (replay.readers.size === 0) this.#close(id, replay);
+      this.#trim(replay);
+    }
+  }
+
+  async #produce(id: string, replay: Replay): Promise<void> {
+    const decoder = new SessionDecoder();
+    try {
+      for await (const record of readAll(this.#store, streamOf(id))) {
+        if (replay.readers.size === 0) return; // everyone left
+        for (const item of await decoder.push(record)) {
+          const bytes = this.#encode(item);
+          if (!bytes) continue;
+          replay.frames.push(bytes);
+          replay.bytes += bytes.length;
+          // Too big to keep for latecomers: they read on their own, and passed frames go.
+          if (replay.bytes > this.#replayCap) this.#close(id, replay);
+          this.#trim(replay);
+        }
+        replay.waiters.splice(0).forEach((w) => w());
+      }
+    } catch (error) {
+      replay.error = error instanceof NotFoundError ? new SessionNotFoundError(id) : error;
+    } finally {
+      replay.done = true;
+      replay.waiters.splice(0).forEach((w) => w());
+      // A finished read is not kept: the next viewer starts a new one (the session may have been deleted).
+      this.#close(id, replay);
+    }
+  }
+
+  /** No one new joins this read. */
+  #close(id: string, replay: Replay): void {
+    replay.joinable = false;
+    if (this.#replays.get(id) === replay) this.#replays.delete(id);
+  }
+
+  /** Drops frames every reader has passed, once no one new can join. */
+  #trim(replay: Replay): void {
+    if (replay.joinable) return;
+    const min = replay.readers.size ? Math.min(...replay.readers.values()) : replay.base + replay.frames.length;
+    const drop = min - replay.base;
+    if (drop <= 0) return;
+    for (const frame of replay.frames.splice(0, drop)) replay.bytes -= frame.length;
+    replay.base = min;
+  }
+
+  #join(id: string): Channel {
+    let channel = this.#channels.get(id);
+    if (!channel || channel.ended) {
+      channel = new Channel();
+      this.#channels.set(id, channel);
+      channel.ready = this.#open(id, channel);
+      channel.ready.catch(() => {}); // awaited by every joiner
+    }
+    channel.members++;
+    return channel;
+  }
+
+  #leave(id: string, channel: Channel): void {
+    channel.members--;
+    if (channel.members > 0) return;
+    channel.abort.abort();
+    if (this.#channels.get(id) === channel) this.#channels.delete(id);
+  }
+
+  async #open(id: string, channel: Channel): Promise<void> {
+    const stream = streamOf(id);
+    try {
+      channel.coveredFrom = (await this.#store.checkTail(stream)).seqNum;
+    } catch (error) {
+      this.#fail(id, channel, error);
+      throw channel.error;
+    }
+    void this.#run(id, channel);
+  }
+
+  async #run(id: string, channel: Channel): Promise<void> {
+    const decoder = new SessionDecoder();
+    const onCaughtUp = (tail: number) => {
+      if (channel.liveFrame) return;
+      channel.liveFrame = this.#liveFrame(tail);
+      for (const viewer of channel.viewers) this.#announce(viewer, channel.liveFrame);
+    };
+    try {
+      const records = this.#store.follow(streamOf(id), { from: 0, signal: channel.abort.signal, onCaughtUp });
+      for await (const record of records) {
+        if (await this.#broadcast(channel, decoder, record)) break;
+      }
+      if (!channel.abort.signal.aborted) channel.ended = true;
+    } catch (error) {
+      if (!channel.abort.signal.aborted) this.#fail(id, channel, error);
+    } finally {
+      if (channel.ended || channel.error) {
+        if (this.#channels.get(id) === channel) this.#channels.delete(id);
+        channel.abort.abort();
+        for (const viewer of channel.viewers) viewer.wake?.();
+      }
+    }
+  }
+
+  /** Decodes one record into the ring and every viewer's queue; true once the session has stopped. */
+  async #broadcast(channel: Channel, decoder: SessionDecoder, record: StoredRecord): Promise<boolean> {
+    const fresh = record.seqNum >= channel.coveredFrom;
+    for (const item of await decoder.push(record, fresh)) {
+      const stopped = item.kind === "stop";
+      if (stopped) channel.ended = true;
+      if (!fresh) {
+        if (stopped) return true;
+        continue;
+      }
+      const bytes = this.#encode(item);
+      if (bytes) {
+        const frame = { seqNum: item.seqNum, bytes };
+        channel.ring.push(frame);
+        channel.ringBytes += bytes.length;
+        while (
+          (channel.ringBytes > this.#ringCap || channel.ring.length > this.#ringFrames) && channel.ring.length > 1
+        ) {
+          const old = channel.ring.shift()!;
+          channel.ringBytes -= old.bytes.length;
+          channel.coveredFrom = old.seqNum + 1;
+        }
+        for (const viewer of channel.viewers) this.#offer(viewer, frame);
+      }
+      if (stopped) {
+        for (const viewer of channel.viewers) viewer.wake?.();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  #offer(viewer: Viewer, frame: Frame): void {
+    if (viewer.tooSlow || frame.seqNum <= viewer.last) return;
+    if (viewer.queued + frame.bytes.length > this.#queueCap && viewer.queue.length > 0) {
+      viewer.tooSlow = true; // what is queued is still sent; then it reconnects from there
+    } else {
+      viewer.queue.push(frame.bytes);
+      viewer.queued += frame.bytes.length;
+      viewer.last = frame.seqNum;
+    }
+    viewer.wake?.();
+  }
+
+  #announce(viewer: Viewer, frame: Uint8Array): void {
+    if (viewer.announced || viewer.tooSlow) return;
+    viewer.announced = true;
+    viewer.queue.push(frame);
+    viewer.queued += frame.length;
+    viewer.wake?.();
+  }
+
+  #fail(id: string, channel: Channel, error: unknown): void {
+    channel.error = error instanceof NotFoundError ? new SessionNotFoundError(id) : error;
+    for (const viewer of channel.viewers) viewer.wake?.();
+  }
+}
