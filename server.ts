@@ -64,6 +64,7 @@ export async function startServer(
   const shutdown = new AbortController();
   const revocations = new Revocations(store, { retentionSecs: COOKIE_MAX_AGE_SECS });
   await revocations.start(shutdown.signal);
+  await sessions.watchers.start(shutdown.signal);
   const auth = new DashboardAuth({
     adminToken: config.dashboard.adminToken,
     secret,

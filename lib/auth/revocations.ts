@@ -9,8 +9,7 @@
  * @module
  */
 
-import { sleep } from "../async.ts";
-import { ensureStream, NotFoundError, type StreamStore } from "../store/mod.ts";
+import { followSidecar, type StreamStore } from "../store/mod.ts";
 
 /** The stream of revoked cookie nonces. */
 export const REVOKED_STREAM = "auth/revoked";
@@ -35,37 +34,12 @@ export class Revocations {
    * forgets a logout.
    */
   async start(signal: AbortSignal): Promise<void> {
-    await this.#ensure();
-    const { promise: caughtUp, resolve, reject } = Promise.withResolvers<void>();
-    this.#follow(signal, resolve).then(resolve, reject);
-    await caughtUp;
-  }
-
-  async #follow(signal: AbortSignal, onCaughtUp: () => void): Promise<void> {
-    let from = 0;
-    while (!signal.aborted) {
-      try {
-        for await (const record of this.#store.follow(REVOKED_STREAM, { from, signal, onCaughtUp })) {
-          this.#revoked.add(new TextDecoder().decode(record.body));
-          from = record.seqNum + 1;
-        }
-      } catch (error) {
-        if (signal.aborted) return;
-        // The store reopens dropped follows itself; what reaches here is a missing stream or a real failure.
-        if (error instanceof NotFoundError) {
-          from = 0; // deleted (by an operator, or a store reset): a new stream starts again at 0
-          await this.#ensure().catch(() => {});
-        } else console.error("following cookie revocations failed; retrying", error);
-      }
-      await sleep(1000, signal);
-    }
-  }
-
-  /** Records are kept as long as a cookie can live; the stream itself is kept (never deleted when empty). */
-  #ensure(): Promise<void> {
-    return ensureStream(this.#store, REVOKED_STREAM, {
-      retentionAgeSecs: this.#retentionSecs,
-      deleteOnEmptyMinAgeSecs: 0,
+    await followSidecar(this.#store, REVOKED_STREAM, {
+      // Records are kept as long as a cookie can live; the stream itself is kept (never deleted when empty).
+      config: { retentionAgeSecs: this.#retentionSecs, deleteOnEmptyMinAgeSecs: 0 },
+      signal,
+      onRecord: (record) => this.#revoked.add(new TextDecoder().decode(record.body)),
+      what: "cookie revocations",
     });
   }
 

@@ -19,6 +19,7 @@ import {
   stopRecord,
 } from "./codec.ts";
 import type { RrwebEvent, SessionEnd, SessionMeta, StopInfo } from "@replaya/recorder/wire";
+import { Watchers } from "./watchers.ts";
 import { createdAtOf, INDEX_STREAM, newSessionId, streamOf } from "./ids.ts";
 import { addStats, appendSummary, type EndSummary, startSummary } from "./summaries.ts";
 
@@ -77,13 +78,15 @@ export class Sessions {
   #now: () => number;
   /** Last write this process made per session; the stream tail is the truth. */
   #lastActivity = new Map<string, number>();
-  #watchers = new Map<string, number>();
+  /** Live viewers here, and (once started) on every process sharing the store. */
+  readonly watchers: Watchers;
 
   constructor(options: SessionsOptions) {
     this.store = options.store;
     this.leaseMs = options.leaseMs ?? 45_000;
     this.fenceAfterMs = Math.max(this.leaseMs, options.fenceAfterMs ?? 360_000);
     this.#now = options.now ?? Date.now;
+    this.watchers = new Watchers(this.store, { now: this.#now });
   }
 
   /** Starts a session: its stream, the `active` fence and metadata, and an index entry. */
@@ -245,22 +248,14 @@ export class Sessions {
     }
   }
 
-  /** Counts live viewers, so ingest can tell the recorder to flush fast. */
+  /** Counts a live viewer, so ingest (on any process) can tell the recorder to flush fast. */
   watch(id: string): () => void {
-    this.#watchers.set(id, (this.#watchers.get(id) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.#watchers.get(id) ?? 1) - 1;
-      if (left > 0) this.#watchers.set(id, left);
-      else this.#watchers.delete(id);
-    };
+    return this.watchers.watch(id);
   }
 
-  /** Whether someone is watching this session live. */
+  /** Whether someone, on any process, is watching this session live. */
   isWatched(id: string): boolean {
-    return this.#watchers.has(id);
+    return this.watchers.isWatched(id);
   }
 
   /** Sessions this process wrote to within their lease. */
@@ -273,9 +268,7 @@ export class Sessions {
 
   /** Live viewers across all sessions. */
   get viewerCount(): number {
-    let n = 0;
-    for (const count of this.#watchers.values()) n += count;
-    return n;
+    return this.watchers.localCount;
   }
 
   async #appendFenced(id: string, records: Parameters<StreamStore["append"]>[1]): Promise<void> {
