@@ -10,6 +10,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { healthRoutes } from "./routes/api/health.ts";
 import { ingestRoutes } from "./routes/api/ingest.ts";
 import { sessionReadRoutes } from "./routes/api/sessions.ts";
+import { wallRoutes } from "./routes/api/wall.ts";
 import { pageRoutes } from "./routes/pages.tsx";
 import { staticRoutes } from "./routes/static.ts";
 import type { Config } from "./lib/config.ts";
@@ -105,6 +106,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", staticRoutes(deps.manifest));
   app.route("/api/sessions", ingestRoutes({ ...deps, config: config.ingest, http: config.http }));
   app.route("/api/sessions", sessionReadRoutes(sessions, auth, deps.shutdown));
+  app.route("/api/wall", wallRoutes(sessions, auth, deps.shutdown));
   app.notFound((c) =>
     c.req.path.startsWith("/api/") ? jsonError(c, 404, "not_found", "no such route") : c.text("Not found", 404)
   );

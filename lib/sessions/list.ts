@@ -117,8 +117,8 @@ function dayStart(ms: number): number {
   return ms - (ms % 86_400_000);
 }
 
-/** Filters that need only the summary. */
-function matchesStatic(s: SessionSummary, f: SessionFilter): boolean {
+/** Filters that need only the summary (also for a session that has just started). */
+export function matchesStatic(s: SessionSummary, f: SessionFilter): boolean {
   if (f.from !== undefined && s.createdAt < f.from) return false;
   if (f.to !== undefined && s.createdAt > f.to) return false;
   if (f.source && s.source !== f.source) return false;

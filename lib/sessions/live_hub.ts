@@ -39,10 +39,10 @@ export interface Frame {
 /** Options for {@link LiveHub}. */
 export interface LiveHubOptions {
   store: StreamStore;
-  /** Encodes an item for the wire; `undefined` = not sent (heartbeats). */
-  encode(item: SessionItem): Uint8Array | undefined;
+  /** Encodes an item of session `id` for the wire; `undefined` = not sent (e.g. heartbeats). */
+  encode(item: SessionItem, id: string): Uint8Array | undefined;
   /** The frame that tells a viewer it has reached the live edge (`tail` = the store's tail then). */
-  liveFrame(tail: number): Uint8Array;
+  liveFrame?: (tail: number) => Uint8Array;
   /** Recent frames a channel keeps for joiners: at most this many (default 128)… */
   ringFrames?: number;
   /** …and this many bytes (default 4 MiB). */
@@ -146,7 +146,7 @@ export class LiveHub {
           for await (const record of readAll(this.#store, streamOf(id), pos)) {
             pos = record.seqNum + 1;
             for (const item of await decoder.push(record)) {
-              const bytes = this.#encode(item);
+              const bytes = this.#encode(item, id);
               if (bytes) yield bytes;
               viewer.last = item.seqNum;
               if (item.kind === "stop") return;
@@ -227,7 +227,7 @@ export class LiveHub {
       for await (const record of readAll(this.#store, streamOf(id))) {
         if (replay.readers.size === 0) return; // everyone left
         for (const item of await decoder.push(record)) {
-          const bytes = this.#encode(item);
+          const bytes = this.#encode(item, id);
           if (!bytes) continue;
           replay.frames.push(bytes);
           replay.bytes += bytes.length;
@@ -296,14 +296,14 @@ export class LiveHub {
   async #run(id: string, channel: Channel): Promise<void> {
     const decoder = new SessionDecoder();
     const onCaughtUp = (tail: number) => {
-      if (channel.liveFrame) return;
+      if (channel.liveFrame || !this.#liveFrame) return;
       channel.liveFrame = this.#liveFrame(tail);
       for (const viewer of channel.viewers) this.#announce(viewer, channel.liveFrame);
     };
     try {
       const records = this.#store.follow(streamOf(id), { from: 0, signal: channel.abort.signal, onCaughtUp });
       for await (const record of records) {
-        if (await this.#broadcast(channel, decoder, record)) break;
+        if (await this.#broadcast(id, channel, decoder, record)) break;
       }
       if (!channel.abort.signal.aborted) channel.ended = true;
     } catch (error) {
@@ -318,7 +318,7 @@ export class LiveHub {
   }
 
   /** Decodes one record into the ring and every viewer's queue; true once the session has stopped. */
-  async #broadcast(channel: Channel, decoder: SessionDecoder, record: StoredRecord): Promise<boolean> {
+  async #broadcast(id: string, channel: Channel, decoder: SessionDecoder, record: StoredRecord): Promise<boolean> {
     const fresh = record.seqNum >= channel.coveredFrom;
     for (const item of await decoder.push(record, fresh)) {
       const stopped = item.kind === "stop";
@@ -327,7 +327,7 @@ export class LiveHub {
         if (stopped) return true;
         continue;
       }
-      const bytes = this.#encode(item);
+      const bytes = this.#encode(item, id);
       if (bytes) {
         const frame = { seqNum: item.seqNum, bytes };
         channel.ring.push(frame);

@@ -140,7 +140,7 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
 }
 
 /** The index stream's tail, creating the stream on first use. */
-async function indexTail(sessions: Sessions): Promise<number> {
+export async function indexTail(sessions: Sessions): Promise<number> {
   try {
     return (await sessions.store.checkTail(INDEX_STREAM)).seqNum;
   } catch (error) {

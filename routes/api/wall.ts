@@ -1,0 +1,86 @@
+/**
+ * `GET /api/wall?user=&source=&url=`: the live wall's one multiplexed SSE
+ * stream (browsers allow six HTTP/1.1 connections per host, so tiles cannot
+ * each have one). Events:
+ *
+ * - `session`: a live session's list row, for each live session matching the
+ *   filters when the stream opens, then for each new one (the index stream);
+ * - `batch`: `{id, events}`, a session's rrweb events in order, from its start;
+ * - `end`: `{id}`, the session stopped.
+ *
+ * Every tile is a viewer of its session's shared live channel (a hub of its
+ * own, because the wall's frames carry the session id), and counts as
+ * watching, so recorders flush fast while they are on the wall.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { type DashboardAuth, requireViewer } from "../../lib/auth/dashboard.ts";
+import { sseFrame, sseResponse } from "../../lib/http/sse.ts";
+import { INDEX_STREAM } from "../../lib/sessions/ids.ts";
+import { listSessions, matchesStatic, type SessionFilter } from "../../lib/sessions/list.ts";
+import { LiveHub, ViewerTooSlowError } from "../../lib/sessions/live_hub.ts";
+import type { Sessions } from "../../lib/sessions/service.ts";
+import type { StartSummary } from "../../lib/sessions/summaries.ts";
+import type { SessionRow } from "@replaya/recorder/wire";
+import { parseFilter } from "../pages.tsx";
+import { indexTail } from "./sessions.ts";
+
+/** Tiles one wall follows at most; more live sessions wait for a free slot. */
+export const WALL_MAX_TILES = 48;
+
+/** The wall's route, mounted at `/api/wall`. */
+export function wallRoutes(sessions: Sessions, auth: DashboardAuth, shutdown: AbortSignal): Hono {
+  const app = new Hono();
+  app.use("*", requireViewer(auth, "api"));
+  const hub = new LiveHub({
+    store: sessions.store,
+    encode: (item, id) =>
+      item.kind === "events"
+        ? sseFrame({ event: "batch", data: JSON.stringify({ id, events: item.events }) })
+        : item.kind === "stop"
+        ? sseFrame({ event: "end", data: JSON.stringify({ id }) })
+        : undefined,
+  });
+
+  app.get("/", async (c) => {
+    const filter: SessionFilter = { ...parseFilter(c.req.query()), status: "live" };
+    // Positioned before anything is listed, so a session that starts meanwhile is not missed.
+    const from = await indexTail(sessions);
+    return sseResponse(c, shutdown, async (sse, signal) => {
+      const tiles = new Map<string, Promise<void>>();
+      const show = (row: SessionRow) => {
+        if (tiles.has(row.id) || tiles.size >= WALL_MAX_TILES) return;
+        const release = sessions.watch(row.id);
+        const tile = (async () => {
+          await sse.write(sseFrame({ event: "session", data: JSON.stringify(row) }));
+          try {
+            for await (const chunk of hub.follow(row.id, 0, signal)) await sse.write(chunk);
+          } catch (error) {
+            // A tile that fell behind or failed leaves the wall; the others go on.
+            if (!(error instanceof ViewerTooSlowError) && !signal.aborted) console.error("wall tile failed", error);
+            await sse.write(sseFrame({ event: "end", data: JSON.stringify({ id: row.id }) }));
+          } finally {
+            release();
+            tiles.delete(row.id);
+          }
+        })();
+        tiles.set(row.id, tile);
+      };
+      const page = await listSessions(sessions, { filter, limit: WALL_MAX_TILES });
+      for (const row of page.rows) show(row);
+      const text = new TextDecoder();
+      for await (const record of sessions.store.follow(INDEX_STREAM, { from, signal })) {
+        try {
+          const { k: _k, ...start } = JSON.parse(text.decode(record.body)) as StartSummary;
+          if (matchesStatic({ ...start, ended: false }, filter)) show({ ...start, live: true });
+        } catch {
+          // a malformed index entry is skipped
+        }
+      }
+      await Promise.allSettled(tiles.values());
+    });
+  });
+  return app;
+}
