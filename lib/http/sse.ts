@@ -12,6 +12,9 @@ import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 
 /** A comment line every so often keeps proxies from closing an idle stream. */
 const PING_MS = 15_000;
+const utf8 = new TextEncoder();
+const OPEN = utf8.encode(": open\n\n");
+const PING = utf8.encode(": ping\n\n");
 
 /**
  * Streams SSE from `run`, which gets a signal that aborts when the stream
@@ -49,8 +52,6 @@ export function sseResponse(
   });
 }
 
-const utf8 = new TextEncoder();
-
 /**
  * One SSE message as bytes, so a frame sent to many clients is encoded once.
  * `data` must be a single line (JSON is).
@@ -61,4 +62,58 @@ export function sseFrame(message: { event?: string; id?: number | string; data: 
   if (message.id !== undefined) text += `id: ${message.id}\n`;
   if (message.retry !== undefined) text += `retry: ${message.retry}\n`;
   return utf8.encode(`${text}data: ${message.data}\n\n`);
+}
+
+/**
+ * Streams SSE bytes pulled from `produce` (already-encoded frames, e.g. one
+ * frame shared by thousands of viewers): the body asks for the next chunk
+ * only when the connection has taken the last one, so a slow client costs a
+ * paused iterator, not a growing buffer. Same ending rules as
+ * {@link sseResponse}: client gone, body cancelled, or `shutdown`.
+ */
+export function sseChunks(
+  c: Context,
+  shutdown: AbortSignal,
+  produce: (signal: AbortSignal) => AsyncIterable<Uint8Array>,
+): Response {
+  const abort = new AbortController();
+  const signal = AbortSignal.any([abort.signal, shutdown, c.req.raw.signal]);
+  const iterator = produce(signal)[Symbol.asyncIterator]();
+  let ping: ReturnType<typeof setInterval> | undefined;
+  const end = () => {
+    abort.abort();
+    clearInterval(ping);
+  };
+  (c.env as { completed?: Promise<void> } | undefined)?.completed?.finally(end).catch(() => {});
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(OPEN); // the first bytes: proxies flush, and clients know the stream is up
+      ping = setInterval(() => {
+        try {
+          controller.enqueue(PING);
+        } catch {
+          end(); // closed
+        }
+      }, PING_MS);
+    },
+    async pull(controller) {
+      try {
+        const next = await iterator.next();
+        if (!next.done) return controller.enqueue(next.value);
+      } catch (error) {
+        if (!signal.aborted) console.error("event stream failed", error);
+      }
+      end();
+      controller.close();
+    },
+    async cancel() {
+      end();
+      await iterator.return?.();
+    },
+  }, { highWaterMark: 0 });
+  return c.body(body, 200, {
+    "Content-Type": "text/event-stream",
+    "Cache-Control": "no-store",
+    "X-Accel-Buffering": "no",
+  });
 }

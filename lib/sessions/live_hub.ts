@@ -125,6 +125,12 @@ export class LiveHub {
     return { channels: this.#channels.size, viewers, replays: this.#replays.size };
   }
 
+  /** Whether a channel follows `id` (and has not seen its stop). */
+  isFollowing(id: string): boolean {
+    const channel = this.#channels.get(id);
+    return channel !== undefined && !channel.ended && channel.error === undefined;
+  }
+
   /**
    * A live session's frames from `from` on, until its stop record or `signal`.
    * Yields chunks (several frames joined when the viewer is behind).

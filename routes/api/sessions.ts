@@ -14,12 +14,15 @@ import { type Context, Hono } from "hono";
 import { stream } from "hono/streaming";
 import { type DashboardAuth, requireViewer } from "../../lib/auth/dashboard.ts";
 import { jsonError } from "../../lib/http/errors.ts";
-import { sseFrame, sseResponse } from "../../lib/http/sse.ts";
+import { sseChunks, sseFrame, sseResponse } from "../../lib/http/sse.ts";
 import { LiveHub, ViewerTooSlowError } from "../../lib/sessions/live_hub.ts";
 import { INDEX_STREAM, isSessionId } from "../../lib/sessions/ids.ts";
 import { SessionNotFoundError, type Sessions } from "../../lib/sessions/service.ts";
 import type { SessionItem } from "../../lib/sessions/codec.ts";
 import { ensureStream, NotFoundError } from "../../lib/store/mod.ts";
+
+/** Tells a viewer that fell behind to reconnect soon (it resumes from its Last-Event-ID). */
+const BEHIND = sseFrame({ event: "behind", data: "", retry: 500 });
 
 /** Read routes, mounted at `/api/sessions` after the ingest routes. */
 export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutdown: AbortSignal): Hono {
@@ -73,26 +76,25 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
       : Math.max(0, Number(c.req.query("from") ?? 0) || 0);
     let live: boolean;
     try {
-      live = await sessions.isLive(id);
+      // A session whose channel is open is live (its first viewer settled it): thousands of viewers, one check.
+      live = hub.isFollowing(id) || await sessions.isLive(id);
     } catch (error) {
       if (error instanceof SessionNotFoundError) return notFound(c);
       throw error;
     }
-    return sseResponse(c, shutdown, async (sse, signal) => {
+    return sseChunks(c, shutdown, async function* (signal) {
       const release = live ? sessions.watch(id) : () => {};
       try {
         // Live: the session's shared channel. Ended: one shared read from the start, or our own from later.
-        const chunks = live
+        yield* live
           ? hub.follow(id, from, signal)
           : from === 0
           ? hub.replay(id, signal)
           : encoded(sessions.read(id, { from, signal }));
-        for await (const chunk of chunks) await sse.write(chunk);
       } catch (error) {
-        if (error instanceof ViewerTooSlowError) {
-          // Ends the response; EventSource reconnects with Last-Event-ID and catches up from the store.
-          await sse.write(sseFrame({ data: "", retry: 500, event: "behind" }));
-        } else if (!signal.aborted) console.error("live tail failed", error);
+        if (!(error instanceof ViewerTooSlowError)) throw error;
+        // Ends the response; EventSource reconnects with Last-Event-ID and catches up from the store.
+        yield BEHIND;
       } finally {
         release();
       }
