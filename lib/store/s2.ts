@@ -79,6 +79,8 @@ export class S2Store implements StreamStore {
   #basin: S2Basin;
   #defaults: StreamConfig;
   #timeoutMs: number;
+  /** Appends in flight, which {@link close} waits for. */
+  #appending = new Set<Promise<void>>();
 
   private constructor(client: S2, options: S2StoreOptions) {
     this.#basin = client.basin(options.basin);
@@ -145,7 +147,15 @@ export class S2Store implements StreamStore {
     }
   }
 
-  async append(stream: string, items: AppendItem[], options: AppendOptions = {}): Promise<AppendAck> {
+  append(stream: string, items: AppendItem[], options: AppendOptions = {}): Promise<AppendAck> {
+    const appending = this.#append(stream, items, options);
+    const settled = appending.then(() => {}, () => {});
+    this.#appending.add(settled);
+    settled.then(() => this.#appending.delete(settled));
+    return appending;
+  }
+
+  async #append(stream: string, items: AppendItem[], options: AppendOptions): Promise<AppendAck> {
     validateStreamName(stream);
     validateBatch(items, options);
     const records = items.map((item) =>
@@ -277,8 +287,9 @@ export class S2Store implements StreamStore {
     }
   }
 
-  close(): Promise<void> {
-    return Promise.resolve();
+  /** Waits for the appends in flight (one its caller did not wait for must not outlive the store). */
+  async close(): Promise<void> {
+    await Promise.all(this.#appending);
   }
 
   #signal(): { signal: AbortSignal } {
