@@ -7,9 +7,11 @@ import assert from "node:assert/strict";
 import { AppendTokens } from "../../lib/auth/append_tokens.ts";
 import { gzip } from "../../lib/bytes.ts";
 import { INDEX_STREAM, streamOf } from "../../lib/sessions/ids.ts";
+import { Sessions } from "../../lib/sessions/service.ts";
 import { serverTest, type ServerUnderTest, TEST_ORIGIN, TEST_SECRET } from "../support/server.ts";
 import {
   fakeEvents,
+  fetchWhole,
   post,
   readEvents,
   readSession,
@@ -99,7 +101,7 @@ serverTest("a batch larger than one record is framed across records and reassemb
 serverTest("keepalive pieces: text/plain with the token in the query string", async ({ url }) => {
   const session = await startSession(url);
   const body = JSON.stringify({ writerId: "w1", seq: 0, events: fakeEvents(2) });
-  const res = await fetch(`${url}/api/sessions/${session.sessionId}/events?token=${session.token}`, {
+  const res = await fetchWhole(`${url}/api/sessions/${session.sessionId}/events?token=${session.token}`, {
     method: "POST",
     headers: { "content-type": "text/plain;charset=UTF-8" },
     body,
@@ -145,13 +147,25 @@ serverTest("resume: a new page load continues the session with a fresh token", a
   assert.equal((await errorOf(after)).code, "session_stopped");
 });
 
+/**
+ * Starts a session as another process would have `agoMs` ago, its last record that old, so the server's lease
+ * check runs on the stream's clock instead of waiting in real time; with a token for it issued now.
+ */
+async function startedAgo(server: ServerUnderTest, agoMs: number): Promise<StartedSession> {
+  const then = Date.now() - agoMs;
+  const meta = await new Sessions({ store: server.store, now: () => then }).create({ url: "https://shop.example/" });
+  return { sessionId: meta.id, token: await new AppendTokens({ secret: TEST_SECRET }).issue(meta.id) };
+}
+
 serverTest(
   "lease expiry: a session silent past the outage horizon is stopped on its next write and when read",
   async (server) => {
     const { url } = server;
-    const session = await startSession(url);
-    const idle = await startSession(url);
-    await new Promise((r) => setTimeout(r, 1600));
+    const horizonMs = server.sessions.fenceAfterMs;
+    assert.equal(horizonMs, 60_000, "the server runs on the configured horizon");
+    const session = await startedAgo(server, horizonMs + 1_000);
+    const idle = await startedAgo(server, horizonMs + 1_000);
+    const quiet = await startedAgo(server, horizonMs - 10_000); // past the lease, within the horizon
     const late = await errorOf(await sendBatch(url, session, { seq: 0, events: fakeEvents(1) }));
     assert.deepEqual([late.status, late.code], [409, "session_stopped"]);
     const items = await readSession(url, session.sessionId);
@@ -159,8 +173,11 @@ serverTest(
     assert.equal((items.at(-1)?.stop as { reason: string }).reason, "lease_expired");
     assert.equal(await server.sessions.isLive(idle.sessionId), false, "reading a lapsed session stops it");
     assert.equal((await readSession(url, idle.sessionId)).at(-1)?.kind, "stop");
+    const resumed = await sendBatch(url, quiet, { seq: 0, events: fakeEvents(1) });
+    assert.equal(resumed.status, 200, "a session quiet for less than the horizon still takes writes");
+    assert.deepEqual((await readSession(url, quiet.sessionId)).map((i) => i.kind), ["meta", "events"]);
   },
-  { env: { REPLAYA_LEASE_SECS: "1", REPLAYA_FENCE_AFTER_SECS: "1" } },
+  { env: { REPLAYA_LEASE_SECS: "30", REPLAYA_FENCE_AFTER_SECS: "60" } },
 );
 
 serverTest("bad input: missing or wrong project key", async ({ url }) => {

@@ -169,7 +169,11 @@ browserTest("security: a replay of a page full of payloads runs nothing and reac
     );
   } finally {
     // First: the beacon's shutdown waits for the browser's connections to it. Bounded, as cleanup.
-    const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 10_000))]);
+    const bounded = async (p: Promise<unknown>) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([p, new Promise((r) => timer = setTimeout(r, 10_000))]);
+      clearTimeout(timer);
+    };
     await bounded(Promise.all([context.close(), visitorContext.close()]).catch(() => {}));
     await bounded(beacon.close());
   }

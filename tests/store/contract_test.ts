@@ -34,17 +34,32 @@ async function readAllOf(store: StreamStore, stream: string): Promise<StoredReco
 /** Collects `n` records from a follower, or fails after `ms`. */
 async function take(iter: AsyncIterator<StoredRecord>, n: number, ms = 10_000): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];
-  const deadline = Date.now() + ms;
-  while (out.length < n) {
-    const next = await Promise.race([
-      iter.next(),
-      new Promise<"timeout">((r) => setTimeout(() => r("timeout"), Math.max(0, deadline - Date.now()))),
-    ]);
-    if (next === "timeout") throw new Error(`follower delivered ${out.length} of ${n} records in ${ms} ms`);
-    if (next.done) throw new Error(`follower ended after ${out.length} of ${n} records`);
-    out.push(next.value);
+  const { promise: timedOut, resolve } = Promise.withResolvers<"timeout">();
+  const timer = setTimeout(() => resolve("timeout"), ms);
+  try {
+    while (out.length < n) {
+      const next = await Promise.race([iter.next(), timedOut]);
+      if (next === "timeout") throw new Error(`follower delivered ${out.length} of ${n} records in ${ms} ms`);
+      if (next.done) throw new Error(`follower ended after ${out.length} of ${n} records`);
+      out.push(next.value);
+    }
+    return out;
+  } finally {
+    clearTimeout(timer);
   }
-  return out;
+}
+
+/** `promise`, or a rejection naming `what` after `ms`; leaves no timer behind. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} (after ${ms} ms)`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 storeTest("appends get consecutive seq numbers from 0 and read back in order", async ({ store, prefix }) => {
@@ -192,17 +207,20 @@ storeTest("stream config: explicit on create, the store default on auto-create",
   await assert.rejects(store.getStreamConfig(`${prefix}none`), NotFoundError);
 }, { defaultStreamConfig: { retentionAgeSecs: 7 * 86_400, deleteOnEmptyMinAgeSecs: 3_600 } });
 
-// s2-lite 0.43.4 enforces retention lazily (a 1 s record was still readable 25 s later), so
-// read-visibility of expiry is only asserted where it is immediate.
-storeTest("retention: records older than the stream's retention age are no longer read", async ({ store, prefix }) => {
+// s2-lite 0.43.4 enforces retention lazily (a 1 s record was still readable 25 s later) and its clock cannot be
+// moved, so read-visibility of expiry is asserted on SQLite, whose clock the test moves.
+storeTest("retention: records older than the stream's retention age are no longer read", async (under) => {
+  const { store, prefix } = under;
   const s = `${prefix}retention`;
   await store.createStream(s, { retentionAgeSecs: 1 });
   await store.append(s, [rec("old")]);
   assert.equal((await store.read(s)).records.length, 1);
-  await new Promise((r) => setTimeout(r, 2500));
-  assert.deepEqual((await store.read(s)).records, []);
+  under.advanceClock!(1_500);
+  assert.deepEqual((await store.read(s)).records, [], "expired records are invisible before any sweep");
   assert.equal((await store.checkTail(s)).seqNum, 1, "expiry does not move the tail");
-}, { only: "sqlite" });
+  await store.append(s, [rec("new")]);
+  assert.deepEqual(bodies((await store.read(s)).records), ["new"], "records within the retention age are read");
+}, { only: "sqlite", movableClock: true });
 
 storeTest("listing: lexicographic order and paging across more than 1,000 streams", async ({ store, prefix }) => {
   const names = Array.from({ length: 1105 }, (_, i) => `${prefix}s/${String(i).padStart(5, "0")}`);
@@ -250,11 +268,18 @@ storeTest("follow from a seq number and cancel while idle", async ({ store, pref
   const s = `${prefix}followfrom`;
   await store.append(s, [rec("a"), rec("b"), rec("c")]);
   const abort = new AbortController();
-  const iter = store.follow(s, { from: 2, signal: abort.signal })[Symbol.asyncIterator]();
+  const caughtUp = Promise.withResolvers<void>();
+  const iter = store.follow(s, { from: 2, signal: abort.signal, onCaughtUp: () => caughtUp.resolve() })
+    [Symbol.asyncIterator]();
   assert.deepEqual(bodies(await take(iter, 1)), ["c"]);
   const idle = iter.next();
-  setTimeout(() => abort.abort(), 200);
-  assert.equal((await idle).done, true, "cancelling an idle follower ends it");
+  await within(caughtUp.promise, 10_000, "the follower never caught up");
+  abort.abort();
+  assert.equal(
+    (await within(idle, 10_000, "the follower did not end")).done,
+    true,
+    "cancelling an idle follower ends it",
+  );
 });
 
 storeTest("follow aborted while it opens ends instead of waiting for a record", async ({ store, prefix }) => {
@@ -274,17 +299,25 @@ storeTest("many follows aborted at every stage all end", async ({ store, prefix 
   await store.append(s, [rec("a"), rec("b")]);
   const ended = Array.from({ length: 40 }, async (_, i) => {
     const abort = new AbortController();
-    const iter = store.follow(s, { from: i % 3, signal: abort.signal })[Symbol.asyncIterator]();
-    const pending = iter.next();
-    // Abort before opening, while opening, while replaying, and while idle at the tail.
-    if (i % 4 > 0) await new Promise((r) => setTimeout(r, (i % 4) * 7));
+    const delivered = Promise.withResolvers<void>();
+    const caughtUp = Promise.withResolvers<void>();
+    const onCaughtUp = () => {
+      caughtUp.resolve();
+      delivered.resolve(); // nothing to replay from the tail
+    };
+    const iter = store.follow(s, { from: i % 3, signal: abort.signal, onCaughtUp })[Symbol.asyncIterator]();
+    const read = (async () => {
+      for (let next = await iter.next(); !next.done; next = await iter.next()) delivered.resolve();
+    })();
+    // Aborted before opening, while opening (one macrotask in), while replaying, and once idle at the tail.
+    const stage = i % 4;
+    if (stage === 1) await new Promise((r) => setTimeout(r, 0));
+    if (stage === 2) await delivered.promise;
+    if (stage === 3) await caughtUp.promise;
     abort.abort();
-    for (let next = await pending; !next.done; next = await iter.next()) { /* drain what was already read */ }
-    return true;
+    await read;
   });
-  const deadline = new Promise<string>((r) => setTimeout(() => r("some follows never ended"), 20_000));
-  const outcome = await Promise.race([Promise.all(ended).then(() => "all ended"), deadline]);
-  assert.equal(outcome, "all ended");
+  await within(Promise.all(ended), 20_000, "some follows never ended");
 });
 
 storeTest(
@@ -293,17 +326,26 @@ storeTest(
     const s = `${prefix}resume`;
     await store.append(s, [rec("before")]);
     const abort = new AbortController();
-    const iter = store.follow(s, { signal: abort.signal })[Symbol.asyncIterator]();
-    assert.deepEqual(bodies(await take(iter, 1)), ["before"]);
-    const pending = take(iter, 3, 20_000);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.ok(dropConnections!() > 0, "there was a connection to drop");
-    await store.append(s, [rec("after-1")]);
-    await new Promise((r) => setTimeout(r, 300));
-    dropConnections!();
-    await store.append(s, [rec("after-2"), rec("after-3")]);
-    assert.deepEqual(bodies(await pending), ["after-1", "after-2", "after-3"], "nothing lost, nothing twice");
-    abort.abort();
+    const caughtUp = Promise.withResolvers<void>();
+    const iter = store.follow(s, { signal: abort.signal, onCaughtUp: () => caughtUp.resolve() })
+      [Symbol.asyncIterator]();
+    try {
+      assert.deepEqual(bodies(await take(iter, 1)), ["before"]);
+      await within(caughtUp.promise, 10_000, "the follower never caught up");
+      // Idle at the tail: its read session is open, and is cut.
+      const pending = take(iter, 1, 20_000);
+      assert.ok(dropConnections!() > 0, "there was a connection to drop");
+      await store.append(s, [rec("after-1")]);
+      assert.deepEqual(bodies(await pending), ["after-1"], "resumed after the first drop");
+      // It delivered through its reopened session: cut that one too.
+      const rest = take(iter, 2, 20_000);
+      assert.ok(dropConnections!() > 0, "there was a connection to drop");
+      await store.append(s, [rec("after-2"), rec("after-3")]);
+      assert.deepEqual(bodies(await rest), ["after-2", "after-3"], "nothing lost, nothing twice");
+    } finally {
+      abort.abort();
+      await iter.return?.();
+    }
   },
   { droppable: true, only: "s2-lite" },
 );

@@ -21,6 +21,8 @@ export interface StoreUnderTest {
   dropConnections?: () => number;
   /** Makes the store unreachable from now on (with `breakable`). */
   breakStore?: () => void;
+  /** Moves the store's clock forward (with `movableClock`; SQLite only, s2-lite keeps its own time). */
+  advanceClock?: (ms: number) => void;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,8 @@ export interface OpenOptions {
   droppable?: boolean;
   /** Route the S2 client through a proxy that can be shut for good. */
   breakable?: boolean;
+  /** Give the SQLite store a clock the test moves with `advanceClock`, instead of waiting for real time. */
+  movableClock?: boolean;
 }
 
 /** A backend the suite runs against. */
@@ -40,12 +44,23 @@ export interface Backend {
 }
 
 let lite: Promise<LiteServer> | undefined;
-/** The shared s2-lite of this test process, started on first use. */
+/**
+ * The shared s2-lite of this test module. It outlives every test, so it is started before the first one
+ * and stopped after the last (Deno's `beforeAll`/`afterAll`): its process, pipes and start-up polling are
+ * then no test's leak. Registered by the first s2-lite test that will run.
+ */
+function useSharedLite(): void {
+  if (lite) return;
+  lite = startLite();
+  lite.catch(() => {}); // a failed start fails each s2-lite test, where `open` awaits it
+  Deno.test.beforeAll(async () => void await lite!.catch(() => {}));
+  // Killed: in memory, nothing to flush, and a graceful stop waits for the clients' idle pooled connections.
+  Deno.test.afterAll(async () => await (await lite!.catch(() => undefined))?.stop("SIGKILL"));
+}
+
+/** The shared s2-lite, once started (see {@link useSharedLite}). */
 export function sharedLite(): Promise<LiteServer> {
-  if (!lite) {
-    lite = startLite();
-    lite.then((server) => globalThis.addEventListener("unload", () => server.kill()), () => {});
-  }
+  if (!lite) throw new Error("s2-lite is started by storeTest when a test needs it");
   return lite;
 }
 
@@ -58,11 +73,17 @@ const sqlite: Backend = {
   name: "sqlite",
   open(options = {}) {
     const dir = Deno.makeTempDirSync({ prefix: "replaya-store-" });
-    const store = SqliteStore.open({ path: `${dir}/replaya.db`, defaultStreamConfig: options.defaultStreamConfig });
+    let skew = 0;
+    const store = SqliteStore.open({
+      path: `${dir}/replaya.db`,
+      defaultStreamConfig: options.defaultStreamConfig,
+      now: options.movableClock ? () => Date.now() + skew : undefined,
+    });
     return Promise.resolve({
       store,
       backend: "sqlite",
       prefix: uniquePrefix(),
+      advanceClock: options.movableClock ? (ms: number) => void (skew += ms) : undefined,
       async close() {
         await store.close();
         await Deno.remove(dir, { recursive: true });
@@ -123,12 +144,22 @@ export function storeTest(
   options: BackendTestOptions = {},
 ): void {
   for (const backend of backends()) {
+    const ignore = options.ignore || (options.only !== undefined && options.only !== backend.name);
+    if (backend.name === "s2-lite" && !ignore) useSharedLite();
     Deno.test({
       name: `[${backend.name}] ${name}`,
-      ignore: options.ignore || (options.only !== undefined && options.only !== backend.name),
-      // Servers, child processes and pooled connections outlive single tests on purpose.
-      sanitizeOps: false,
-      sanitizeResources: false,
+      ignore,
+      // Explicit: Deno 2.9 leaves both off unless asked. A test must close what it opens, end what it starts.
+      // Two leaks of the S2 SDK (@s2-dev/streamstore 0.27.0), out of our reach, turn one off for s2-lite; the
+      // same test bodies run on SQLite with both on.
+      // - Ops, only where the store is broken under the test (`breakable`): a read session whose connection
+      //   fails is retried inside the SDK after `sleep(delay)` (lib/retry.js, RetryReadSession's pump), a bare
+      //   setTimeout that cancelling the session does not clear; the timer outlives the test.
+      sanitizeOps: backend.name === "sqlite" || !options.breakable,
+      // - Resources: one fetch response body per successful stream delete. s2-lite answers 202 with an empty
+      //   body and no Content-Type; the generated client then returns `response.body` unread (parseAs
+      //   "stream"), and `streams.delete` drops it without cancelling.
+      sanitizeResources: backend.name === "sqlite",
       async fn() {
         const under = await backend.open(options);
         try {

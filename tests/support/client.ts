@@ -22,9 +22,22 @@ export function startBody(extra: Record<string, unknown> = {}) {
   };
 }
 
-/** POST JSON with optional headers. */
+/** Statuses whose responses never have a body. */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * `fetch` with the answer read in full: a test looks at its status, headers and body at leisure, and no
+ * response body is left open when it ends (Deno's resource sanitizer). Not for streams (SSE).
+ */
+export async function fetchWhole(input: string | URL, init?: RequestInit): Promise<Response> {
+  const res = await fetch(input, init);
+  const body = NULL_BODY.has(res.status) ? null : await res.arrayBuffer();
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/** POST JSON with optional headers; the answer is read in full. */
 export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, {
+  return fetchWhole(url, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     body: typeof body === "string" || body instanceof Uint8Array ? body as BodyInit : JSON.stringify(body),

@@ -16,7 +16,8 @@ export const S2_LITE_BIN = Deno.env.get("S2LITE_BIN") ??
 export interface LiteServer {
   url: string;
   port: number;
-  stop(): Promise<void>;
+  /** Ends it and waits for the process to exit; SIGTERM (graceful, waits for clients) unless told otherwise. */
+  stop(signal?: Deno.Signal): Promise<void>;
   /** Synchronous kill, for exit handlers. */
   kill(): void;
 }
@@ -61,6 +62,12 @@ export async function startLite(options: { localRoot?: string; port?: number } =
     stdout: "null",
     stderr: "piped",
   }).spawn();
+  // Drained from the start, so a chatty server never blocks on a full pipe; the tail explains a failed start.
+  let stderrTail = "";
+  const decoder = new TextDecoder();
+  child.stderr.pipeTo(
+    new WritableStream({ write: (chunk) => void (stderrTail = (stderrTail + decoder.decode(chunk)).slice(-2000)) }),
+  ).catch(() => {});
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   while (true) {
@@ -73,21 +80,19 @@ export async function startLite(options: { localRoot?: string; port?: number } =
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      const { stderr } = await child.output();
-      throw new Error(`s2-lite did not become healthy on ${url}: ${new TextDecoder().decode(stderr).slice(-2000)}`);
+      await child.status;
+      throw new Error(`s2-lite did not become healthy on ${url}: ${stderrTail}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  // Drain stderr so a chatty server never blocks on a full pipe.
-  child.stderr.pipeTo(new WritableStream()).catch(() => {});
   let stopped = false;
   return {
     url,
     port,
-    async stop() {
+    async stop(signal: Deno.Signal = "SIGTERM") {
       if (stopped) return;
       stopped = true;
-      child.kill("SIGTERM");
+      child.kill(signal);
       await child.status;
     },
     kill() {
