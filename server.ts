@@ -14,7 +14,7 @@ import { ensureBuilt, type Manifest, readManifest } from "./lib/islands/build.ts
 import { derivedProjectKey, resolveSecret } from "./lib/auth/secrets.ts";
 import { instrumentStore, Metrics } from "./lib/metrics.ts";
 import { Sessions } from "./lib/sessions/service.ts";
-import { openStore, type StreamStore } from "./lib/store/mod.ts";
+import { openStore, type StreamStore, withPrefix } from "./lib/store/mod.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -44,10 +44,13 @@ export async function startServer(
   const manifest: Manifest = options.build === false
     ? await readManifest() ?? { sourceHash: "", islands: {}, recorder: "/recorder.js" }
     : await ensureBuilt();
-  const rawStore = options.store ?? await openStore(config.store, {
-    retentionAgeSecs: config.retentionDays * 86_400,
-    deleteOnEmptyMinAgeSecs: config.deleteEmptyAfterHours * 3_600,
-  });
+  const rawStore = options.store ?? withPrefix(
+    await openStore(config.store, {
+      retentionAgeSecs: config.retentionDays * 86_400,
+      deleteOnEmptyMinAgeSecs: config.deleteEmptyAfterHours * 3_600,
+    }),
+    config.streamPrefix,
+  );
   const metrics = new Metrics();
   const store = instrumentStore(rawStore, metrics);
   const secret = await resolveSecret(config.ingest.appendTokenSecret, config.dataDir);

@@ -17,6 +17,8 @@ export interface Config {
   /** "production" refuses insecure defaults; "development" allows them. */
   mode: "production" | "development";
   store: StoreConfig;
+  /** Prefix of every stream name, so deployments can share a basin ("" = none). */
+  streamPrefix: string;
   retentionDays: number;
   deleteEmptyAfterHours: number;
   /** Where the embedded store and the development secret live. */
@@ -126,6 +128,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     store.accessToken ||= "unused-by-s2-lite";
   }
+  const streamPrefix = get("REPLAYA_STREAM_PREFIX") ?? "";
+  if (streamPrefix && !/^[A-Za-z0-9._-][A-Za-z0-9._/-]{0,99}$/.test(streamPrefix)) {
+    throw new ConfigError(
+      `REPLAYA_STREAM_PREFIX "${streamPrefix}" must be up to 100 letters, digits, ".", "_", "-" or "/" (e.g. "staging/")`,
+    );
+  }
   const mode = oneOf(get("REPLAYA_ENV"), ["development", "production"], "development", "REPLAYA_ENV");
   const secret = get("REPLAYA_APPEND_TOKEN_SECRET");
   if (secret !== undefined && secret.length < 32) {
@@ -163,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: integer(get("PORT") ?? port, 8080, "PORT", { min: 0, max: 65_535 }),
     mode,
     store,
+    streamPrefix,
     retentionDays: integer(get("REPLAYA_RETENTION_DAYS"), 28, "REPLAYA_RETENTION_DAYS"),
     deleteEmptyAfterHours: integer(get("REPLAYA_DELETE_EMPTY_AFTER_HOURS"), 24, "REPLAYA_DELETE_EMPTY_AFTER_HOURS"),
     ingest: {

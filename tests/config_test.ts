@@ -22,3 +22,11 @@ Deno.test("config: clear errors for a bad basin, missing token and bad numbers",
   assert.throws(() => loadConfig({ S2_BASIN: "replaya-sessions" }), /S2_ACCESS_TOKEN/);
   assert.throws(() => loadConfig({ REPLAYA_RETENTION_DAYS: "-1" }), /REPLAYA_RETENTION_DAYS/);
 });
+
+Deno.test("config: REPLAYA_STREAM_PREFIX scopes a deployment's streams; odd characters are refused", () => {
+  assert.equal(loadConfig({}).streamPrefix, "");
+  assert.equal(loadConfig({ REPLAYA_STREAM_PREFIX: "staging/" }).streamPrefix, "staging/");
+  for (const bad of ["/abs", "a b", "x\u0000", "x".repeat(101), "é/"]) {
+    assert.throws(() => loadConfig({ REPLAYA_STREAM_PREFIX: bad }), ConfigError, bad);
+  }
+});

@@ -37,3 +37,4 @@ export function openStore(target: StoreTarget, defaultStreamConfig: StreamConfig
 export { readAll } from "./read_all.ts";
 export { ensureStream } from "./ensure_stream.ts";
 export { followSidecar, type SidecarOptions } from "./sidecar.ts";
+export { withPrefix } from "./prefixed.ts";
