@@ -6,7 +6,9 @@
  * when. While the tile is inactive (off-screen, or the page hidden) events are
  * buffered, not rendered; when it is active again the buffer is handed over at
  * once, thinned to what changes the page ({@link compactForCatchUp}), or the
- * replayer is rebuilt from the newest snapshot when that is cheaper.
+ * replayer is rebuilt from the newest snapshot when that is cheaper. Mouse
+ * interactions are never replayed, and cursor motion only while few tiles
+ * render ({@link thinPointer}).
  * @module
  */
 import {
@@ -49,36 +51,37 @@ export const REMOUNT_AFTER_EVENTS = 3000;
 /** How far behind the capture clock a freshly mounted replayer plays, so a batch's events keep their pace. */
 export const LIVE_DELAY_MS = 250;
 
-/** Sources of incremental snapshots that only move the replay's pointer. */
-const POINTER_ONLY: ReadonlySet<unknown> = new Set([
-  IncrementalSource.MouseMove,
-  IncrementalSource.MouseInteraction,
-  6, // TouchMove
-  12, // Drag
-]);
+/** Incremental sources that only move the replay's cursor: mouse moves, touch moves, drags. */
+const MOTION: ReadonlySet<unknown> = new Set([IncrementalSource.MouseMove, 6, 12]);
 
-function isPointerOnly(event: RrwebEvent): boolean {
-  return event.type === EventType.IncrementalSnapshot && isRecord(event.data) && POINTER_ONLY.has(event.data.source);
+function sourceOf(event: RrwebEvent): unknown {
+  return event.type === EventType.IncrementalSnapshot && isRecord(event.data) ? event.data.source : undefined;
 }
 
 /**
- * Events buffered while a tile was inactive, thinned for a quick catch-up:
- * pointer motion and mouse interactions change nothing on the page (only the
- * replay's cursor), so all but the last mouse move are dropped; everything
- * else (mutations, scrolls, inputs, resizes, snapshots, custom events) stays,
- * in order.
+ * The pointer events a tile's replay gets. Mouse interactions (clicks,
+ * focus, touches) are never replayed on the wall: they change nothing on the
+ * page, and rrweb's click animation forces a layout of the whole wall each
+ * time (the tile's header counts clicks instead). Cursor motion is kept when
+ * `keepMotion`, else only the last motion event, so the cursor lands where
+ * the visitor's is. Everything else (mutations, scrolls, inputs, resizes,
+ * snapshots, custom events) stays, in order.
  */
-export function compactForCatchUp(events: readonly RrwebEvent[]): RrwebEvent[] {
-  let lastMove = -1;
-  for (let i = 0; i < events.length; i++) {
-    const data = events[i].data;
-    if (
-      events[i].type === EventType.IncrementalSnapshot && isRecord(data) && data.source === IncrementalSource.MouseMove
-    ) {
-      lastMove = i;
-    }
+export function thinPointer(events: readonly RrwebEvent[], keepMotion: boolean): RrwebEvent[] {
+  let lastMotion = -1;
+  if (!keepMotion) {
+    for (let i = 0; i < events.length; i++) if (MOTION.has(sourceOf(events[i]))) lastMotion = i;
   }
-  return events.filter((event, i) => i === lastMove || !isPointerOnly(event));
+  return events.filter((event, i) => {
+    const source = sourceOf(event);
+    if (source === IncrementalSource.MouseInteraction) return false;
+    return keepMotion || i === lastMotion || !MOTION.has(source);
+  });
+}
+
+/** Events buffered while a tile was inactive, thinned for a quick catch-up: {@link thinPointer} without motion. */
+export function compactForCatchUp(events: readonly RrwebEvent[]): RrwebEvent[] {
+  return thinPointer(events, false);
 }
 
 /**
@@ -211,9 +214,12 @@ export class TileState {
   /**
    * What the replayer should do now: nothing while inactive or without a
    * snapshot; a mount the first time (or after {@link unmounted}, or when a
-   * catch-up is cheaper as a rebuild); otherwise the events that came since.
+   * catch-up is cheaper as a rebuild); otherwise the events that came since,
+   * thinned by {@link thinPointer}: with every cursor move when
+   * `options.motion` and the tile keeps up, else with the cursor's last
+   * position only.
    */
-  take(now: number): Delivery | undefined {
+  take(now: number, options: { motion?: boolean } = {}): Delivery | undefined {
     if (!this.#active || !this.#ready || this.failed) return undefined;
     if (!this.#mounted || this.#remount) {
       this.#mounted = true;
@@ -227,7 +233,7 @@ export class TileState {
     }
     if (this.#pending.length === 0) return undefined;
     const catchUp = this.#catchUp;
-    const events = catchUp ? compactForCatchUp(this.#pending) : this.#pending;
+    const events = thinPointer(this.#pending, Boolean(options.motion) && !catchUp);
     this.#pending = [];
     this.#catchUp = false;
     this.#applied += events.length;

@@ -10,8 +10,11 @@
  * {@link UNMOUNT_AFTER_MS} also gives its replayer back (rebuilt from the
  * newest snapshot when it returns). Active tiles are fed on one timer every
  * {@link DRAIN_MS}, at most {@link MOUNTS_PER_DRAIN} (re)builds at a time, so
- * a returning page catches up tile by tile instead of in one long frame. The
- * view is notified at most every {@link NOTIFY_MS}, and not while hidden.
+ * a returning page catches up tile by tile instead of in one long frame.
+ * Tiles never replay mouse interactions, and replay every cursor move only
+ * while at most {@link FULL_MOTION_TILES} tiles render; with more, each
+ * delivery moves the cursor once, to its last position (see `thinPointer`).
+ * The view is notified at most every {@link NOTIFY_MS}, and not while hidden.
  * @module
  */
 import type { RrwebEvent, SessionRow } from "@replaya/recorder/wire";
@@ -78,6 +81,8 @@ export interface WallState {
 export const DRAIN_MS = 100;
 /** Replayers (re)built per drain. */
 export const MOUNTS_PER_DRAIN = 2;
+/** Up to this many rendering tiles replay every cursor move; beyond, the cursor moves once per delivery. */
+export const FULL_MOTION_TILES = 6;
 /** A tile off screen this long gives its replayer back. */
 export const UNMOUNT_AFTER_MS = 30_000;
 /** The view is notified at most this often. */
@@ -276,6 +281,9 @@ export class WallController<T> {
   #drain(): void {
     let mounts = 0;
     let changed = false;
+    let rendering = 0;
+    for (const tile of this.#tiles.values()) if (tile.state.active) rendering++;
+    const motion = rendering <= FULL_MOTION_TILES;
     for (const id of [...this.#dirty]) {
       const tile = this.#tiles.get(id);
       if (!tile?.target || !tile.state.active) {
@@ -284,7 +292,7 @@ export class WallController<T> {
       }
       if (tile.state.needsMount && mounts >= MOUNTS_PER_DRAIN) continue; // next drain
       this.#dirty.delete(id);
-      const delivery = tile.state.take(this.#deps.now());
+      const delivery = tile.state.take(this.#deps.now(), { motion });
       if (!delivery) continue;
       changed = true;
       if (delivery.kind === "mount") {

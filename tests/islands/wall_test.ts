@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   DRAIN_MS,
+  FULL_MOTION_TILES,
   type LiveMountOptions,
   type LiveReplayerHandle,
   MOUNTS_PER_DRAIN,
@@ -155,14 +156,18 @@ Deno.test("wall: an on-screen tile mounts from its snapshot, then gets each batc
   assert.equal(handle.target, "mount-a");
   assert.equal(handle.events.length, 2);
   assert.deepEqual({ width: handle.options.width, height: handle.options.height }, { width: 320, height: 200 });
-  t.server().onBatch("a", [click(10, 8), mutation(11, {})]);
+  t.server().onBatch("a", [mouseMove(9), click(10, 8), mutation(11, {}), mouseMove(12)]);
   t.clock.advance(DRAIN_MS);
-  assert.deepEqual(handle.appended.map((b) => b.length), [2]);
+  assert.deepEqual(
+    handle.appended.map((b) => b.map((e) => e.timestamp - T0)),
+    [[9, 11, 12]],
+    "the click in the header",
+  );
   const tile = t.latest().tiles[0];
   assert.equal(tile.active, true);
   assert.equal(tile.mounted, true);
   assert.equal(tile.clicks, 1);
-  assert.equal(tile.applied, 4);
+  assert.equal(tile.applied, 5);
   t.wall.resize("a", 400.7, 250.2);
   assert.deepEqual(handle.size, [400, 250]);
 });
@@ -230,6 +235,22 @@ Deno.test("wall: replayers are built a few per drain, so a returning page does n
   assert.equal(t.handles.length, 2 * MOUNTS_PER_DRAIN);
   t.clock.advance(DRAIN_MS);
   assert.equal(t.handles.length, 5);
+});
+
+Deno.test("wall: with many tiles rendering, each delivery moves a tile's cursor once", () => {
+  const t = setup();
+  t.server().onOpen();
+  const ids = Array.from({ length: FULL_MOTION_TILES + 1 }, (_, i) => `s${i}`);
+  for (const id of ids) t.live(id);
+  t.clock.advance(DRAIN_MS * ids.length);
+  assert.equal(t.handles.length, ids.length);
+  t.server().onBatch("s0", [mouseMove(10), mouseMove(11), mutation(12, {}), mouseMove(13)]);
+  t.clock.advance(DRAIN_MS);
+  assert.deepEqual(t.handles[0].appended.map((b) => b.map((e) => e.timestamp - T0)), [[12, 13]]);
+  t.observed.get("mount-s1")!(false); // back to the full-motion budget
+  t.server().onBatch("s0", [mouseMove(20), mouseMove(21)]);
+  t.clock.advance(DRAIN_MS);
+  assert.deepEqual(t.handles[0].appended.map((b) => b.map((e) => e.timestamp - T0))[1], [20, 21]);
 });
 
 Deno.test("wall: a reconnection starts over (the server replays every live session)", () => {

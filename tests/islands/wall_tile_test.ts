@@ -5,6 +5,7 @@ import {
   LIVE_DELAY_MS,
   liveBaseline,
   REMOUNT_AFTER_EVENTS,
+  thinPointer,
   TileState,
 } from "../../islands/wall/tile.ts";
 import type { RrwebEvent, SessionRow } from "@replaya/recorder/wire";
@@ -81,18 +82,18 @@ Deno.test("tile: nothing to play before a Meta and a full snapshot, nor while in
   assert.equal(tile.take(NOW), undefined, "nothing new");
 });
 
-Deno.test("tile: while active, new events are handed over as they come, in order", () => {
+Deno.test("tile: while active, new events are handed over as they come, in order, clicks not replayed", () => {
   const tile = mountedTile();
-  tile.push([mouseMove(10), click(11, 8)], NOW);
-  tile.push([mutation(12, { texts: [{ id: 10, value: "Clicked 1" }] })], NOW);
-  const next = tile.take(NOW);
-  assert.deepEqual(next && { kind: next.kind, catchUp: next.kind === "append" && next.catchUp }, {
-    kind: "append",
-    catchUp: false,
-  });
-  assert.deepEqual(offsets(next!.events), [10, 11, 12], "nothing is thinned while the tile keeps up");
+  tile.push([mouseMove(10), click(11, 8), mouseMove(12)], NOW);
+  tile.push([mutation(13, { texts: [{ id: 10, value: "Clicked 1" }] })], NOW);
+  const next = tile.take(NOW, { motion: true });
+  assert.ok(next?.kind === "append" && !next.catchUp);
+  assert.deepEqual(offsets(next.events), [10, 12, 13], "every cursor move while few tiles render");
   assert.equal(tile.applied, 5);
   assert.equal(tile.pending, 0);
+  assert.equal(tile.facts.clicks, 1, "the header counts the click instead");
+  tile.push([mouseMove(20), mouseMove(21), mutation(22, {}), mouseMove(23)], NOW);
+  assert.deepEqual(offsets(tile.take(NOW)?.events ?? []), [22, 23], "with many tiles, the cursor's last place only");
 });
 
 Deno.test("tile: while hidden it buffers, and catches up at once when back, pointer motion thinned", () => {
@@ -108,15 +109,15 @@ Deno.test("tile: while hidden it buffers, and catches up at once when back, poin
   assert.equal(tile.pending, 9);
   assert.equal(tile.facts.errors, 1, "the header keeps counting while the replay is paused");
   tile.setActive(true);
-  const next = tile.take(NOW) as Extract<Delivery, { kind: "append" }>;
+  const next = tile.take(NOW, { motion: true }) as Extract<Delivery, { kind: "append" }>;
   assert.equal(next.kind, "append");
-  assert.equal(next.catchUp, true);
+  assert.equal(next.catchUp, true, "a catch-up is thinned even when motion is wanted");
   assert.deepEqual(offsets(next.events), [12, 14, 15, 16, 17], "the page's changes, and the cursor's last place");
   assert.equal(tile.pending, 0);
-  tile.push([mouseMove(20)], NOW);
-  const after = tile.take(NOW) as Extract<Delivery, { kind: "append" }>;
-  assert.equal(after.catchUp, false, "caught up: back to every event");
-  assert.deepEqual(offsets(after.events), [20]);
+  tile.push([mouseMove(20), mouseMove(21)], NOW);
+  const after = tile.take(NOW, { motion: true }) as Extract<Delivery, { kind: "append" }>;
+  assert.equal(after.catchUp, false, "caught up: back to every cursor move");
+  assert.deepEqual(offsets(after.events), [20, 21]);
 });
 
 Deno.test("tile: a new snapshot while hidden is caught up by rebuilding from it", () => {
@@ -141,7 +142,7 @@ Deno.test("tile: a new snapshot while active is appended (rrweb rebuilds the pag
   tile.push([click(10, 8), meta(20, "https://shop.example/next"), fullSnapshot(21)], NOW);
   const next = tile.take(NOW);
   assert.equal(next?.kind, "append");
-  assert.deepEqual(offsets(next.events), [10, 20, 21]);
+  assert.deepEqual(offsets(next.events), [20, 21], "the click is not replayed");
   tile.unmounted();
   const again = tile.take(NOW);
   assert.equal(again?.kind, "mount", "remounting starts from the newest snapshot");
@@ -201,4 +202,13 @@ Deno.test("compactForCatchUp keeps the page's changes in order and the cursor's 
   assert.deepEqual(offsets(compactForCatchUp(events)), [4, 5, 6]);
   assert.deepEqual(compactForCatchUp([]), []);
   assert.deepEqual(offsets(compactForCatchUp([click(1, 8)])), [], "a click alone changes nothing on the page");
+});
+
+Deno.test("thinPointer drops mouse interactions always, and cursor motion but the last unless kept", () => {
+  const touchMove = { type: 3, timestamp: T0 + 3, data: { source: 6, positions: [] } };
+  const scroll = { type: 3, timestamp: T0 + 7, data: { source: 3, id: 1, x: 0, y: 10 } };
+  const events = [mouseMove(1), click(2, 8), touchMove, mutation(4, {}), mouseMove(5), scroll, input(8, 11)];
+  assert.deepEqual(offsets(thinPointer(events, true)), [1, 3, 4, 5, 7, 8]);
+  assert.deepEqual(offsets(thinPointer(events, false)), [4, 5, 7, 8]);
+  assert.deepEqual(offsets(thinPointer([meta(0), fullSnapshot(1), custom(2, "replaya.error", {})], false)), [0, 1, 2]);
 });
