@@ -1,12 +1,15 @@
 /**
  * Mounts rrweb-player (its replayer only: our own controls replace its
- * controller) and adapts it to the {@link PlayerHandle} the controller drives.
- * The only module that imports rrweb-player; call it from the browser only.
+ * controller) and adapts it to the {@link PlayerHandle} the controller drives,
+ * or, for the live wall's tiles, to a small muted live replayer
+ * ({@link mountLiveReplayer}). The only module that imports rrweb-player;
+ * call it from the browser only.
  * @module
  */
 import RrwebPlayer from "rrweb-player";
 import type { MountOptions, PlayerHandle } from "./controller.ts";
 import { SPEEDS } from "./playback.ts";
+import type { LiveMountOptions, LiveReplayerHandle } from "../wall/wall.ts";
 import type { RrwebEvent } from "@replaya/recorder/wire";
 
 // The parts of rrweb-player 2.1.6 and its Replayer used here (their .d.ts
@@ -14,6 +17,12 @@ import type { RrwebEvent } from "@replaya/recorder/wire";
 interface Replayer {
   getCurrentTime(): number;
   on(event: string, handler: (payload: unknown) => void): unknown;
+  /** Without an offset: pauses. With one: applies every event before it at once, and stays paused there. */
+  pause(timeOffset?: number): void;
+  setConfig(config: Record<string, unknown>): void;
+  /** Enters live mode: events added later play at `baselineTime` + the time since (capture clock). */
+  startLive(baselineTime?: number): void;
+  addEvent(event: unknown): void;
   destroy(): void;
   iframe: HTMLIFrameElement;
 }
@@ -85,6 +94,83 @@ export function mountRrwebPlayer(target: HTMLElement, events: RrwebEvent[], opti
       if (replayer.iframe.offsetWidth > 0) player.triggerResize();
     },
     destroy() {
+      try {
+        replayer.destroy();
+      } catch {
+        // Already torn down with its DOM.
+      }
+      player.$destroy();
+    },
+  };
+}
+
+/**
+ * Mounts a live-wall tile's replayer into `target` (in the document): muted
+ * (no controller, no mouse tail, no warnings, CSS animations of the replayed
+ * page paused, no focus moves), scaled to `width` × `height` by rrweb-player's
+ * CSS transform. The iframe keeps rrweb's default sandbox
+ * (`allow-same-origin`, never `allow-scripts`): canvas replay stays off.
+ *
+ * `events` (a Meta, a full snapshot and what followed) are applied at once
+ * with rrweb's fast path (its virtual DOM, flushed by the seek); then the
+ * replayer enters rrweb's live mode at `baseline`, and each appended event is
+ * applied to the page directly — at once when its capture time has passed,
+ * else when it comes. The virtual DOM is turned off for live mode: only a
+ * seek flushes it, and live mode never seeks.
+ */
+export function mountLiveReplayer(
+  target: HTMLElement,
+  events: RrwebEvent[],
+  options: LiveMountOptions,
+): LiveReplayerHandle {
+  const player = new RrwebPlayer({
+    target,
+    props: {
+      events: events as never,
+      width: options.width,
+      height: options.height,
+      maxScale: 1,
+      autoPlay: false,
+      showController: false,
+      speed: 1,
+      speedOption: [1],
+      skipInactive: false,
+      showWarning: false,
+      showDebug: false,
+      mouseTail: false,
+      pauseAnimation: true,
+      triggerFocus: false,
+      UNSAFE_replayCanvas: false,
+    },
+  }) as unknown as SveltePlayer;
+  const replayer = player.getReplayer();
+  replayer.iframe.setAttribute("tabindex", "-1");
+  replayer.iframe.setAttribute("aria-hidden", "true");
+  let first = Infinity;
+  let last = -Infinity;
+  for (const event of events) {
+    first = Math.min(first, event.timestamp);
+    last = Math.max(last, event.timestamp);
+  }
+  replayer.pause(last - first + 1);
+  replayer.setConfig({ liveMode: true, useVirtualDom: false });
+  replayer.startLive(options.baseline);
+  let destroyed = false;
+
+  return {
+    append(more) {
+      if (destroyed) return;
+      for (const event of more) replayer.addEvent(event);
+    },
+    resize(width, height) {
+      if (destroyed) return;
+      player.$set({ width, height });
+      // Scaling needs the recorded viewport, known once the Meta event has been applied.
+      if (replayer.iframe.offsetWidth > 0) player.triggerResize();
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
       try {
         replayer.destroy();
       } catch {
