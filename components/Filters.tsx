@@ -4,11 +4,20 @@
  * @module
  */
 
+/** Props of {@link Filters}. */
+export interface FiltersProps {
+  values: Record<string, string>;
+  /** The page the form filters (default the session list). */
+  action?: string;
+  /** Only user, source and URL (the live wall: every session there is live, and now). */
+  textOnly?: boolean;
+}
+
 /** Renders the filter form with the current values. */
-export function Filters({ values }: { values: Record<string, string> }) {
+export function Filters({ values, action = "/", textOnly = false }: FiltersProps) {
   const v = (name: string) => values[name] ?? "";
   return (
-    <form method="get" action="/" class="filters" data-testid="filters">
+    <form method="get" action={action} class="filters" data-testid="filters">
       <label>
         User <input name="user" value={v("user")} placeholder="user id" />
       </label>
@@ -18,6 +27,17 @@ export function Filters({ values }: { values: Record<string, string> }) {
       <label>
         URL contains <input name="url" value={v("url")} placeholder="/checkout" />
       </label>
+      {textOnly ? null : <ListFilters v={v} />}
+      <button type="submit">Filter</button>
+      <a href={action} class="reset">Reset</a>
+    </form>
+  );
+}
+
+/** The list page's status, errors and date filters. */
+function ListFilters({ v }: { v: (name: string) => string }) {
+  return (
+    <>
       <label>
         Status
         <select name="status">
@@ -40,8 +60,6 @@ export function Filters({ values }: { values: Record<string, string> }) {
       <label>
         To <input type="date" name="to" value={v("to")} />
       </label>
-      <button type="submit">Filter</button>
-      <a href="/" class="reset">Reset</a>
-    </form>
+    </>
   );
 }

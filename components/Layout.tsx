@@ -14,7 +14,7 @@ export interface LayoutProps {
   styles?: string[];
   /** Shows the logout button (with its CSRF token) when login is on. */
   logout?: { csrf: string };
-  active?: "sessions" | "setup";
+  active?: "sessions" | "live" | "setup";
   children: ComponentChildren;
 }
 
@@ -38,6 +38,7 @@ export function Layout({ title, scripts = [], styles = [], logout, active, child
           </a>
           <nav>
             <a href="/" aria-current={active === "sessions" ? "page" : undefined}>Sessions</a>
+            <a href="/live" aria-current={active === "live" ? "page" : undefined}>Live</a>
             <a href="/setup" aria-current={active === "setup" ? "page" : undefined}>Setup</a>
           </nav>
           {logout && (

@@ -2,6 +2,7 @@
  * The dashboard's server-rendered pages:
  *
  * - `/`                    session list, newest first, cursor-paged, filtered by a GET form
+ * - `/live`                the live wall: every live session as a small live replay (filters: user, source, URL)
  * - `/sessions/:id`        metadata, the player island (live-tailing while active), export, delete
  * - `/sessions/:id/delete` confirmation form (POST deletes, with CSRF)
  * - `/setup`               the snippet for this server; in development, a page that records a test session
@@ -30,6 +31,7 @@ import { Filters } from "../components/Filters.tsx";
 import { SessionHeader } from "../components/SessionHeader.tsx";
 import { ErrorPage } from "../components/ErrorPage.tsx";
 import LiveSessions from "../islands/LiveSessions.tsx";
+import LiveWall from "../islands/LiveWall.tsx";
 import Player from "../islands/Player.tsx";
 
 /** What the pages need. */
@@ -138,6 +140,26 @@ export function pageRoutes(deps: PageDeps): Hono {
             <a href={nextHref} data-testid="next-page">Older sessions →</a>
           </p>
         )}
+      </Layout>,
+    );
+  });
+
+  app.get("/live", (c) => {
+    const query = c.req.query();
+    const filter = parseFilter(query);
+    const filters = { user: filter.userId, source: filter.source, url: filter.urlContains };
+    return html(
+      c,
+      <Layout
+        title="Live"
+        active="live"
+        scripts={[island("LiveWall")]}
+        styles={["/static/player.css"]}
+        logout={logoutOf(c)}
+      >
+        <h1>Live sessions</h1>
+        <Filters values={query} action="/live" textOnly />
+        <Island name="LiveWall" component={LiveWall} props={{ filters }} />
       </Layout>,
     );
   });
