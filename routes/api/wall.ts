@@ -1,5 +1,5 @@
 /**
- * `GET /api/wall?user=&source=&url=`: the live wall's one multiplexed SSE
+ * `GET /api/wall?user=&source=&url=&max=`: the live wall's one multiplexed SSE
  * stream (browsers allow six HTTP/1.1 connections per host, so tiles cannot
  * each have one). Events:
  *
@@ -27,7 +27,7 @@ import type { SessionRow } from "@replaya/recorder/wire";
 import { parseFilter } from "../pages.tsx";
 import { indexTail } from "./sessions.ts";
 
-/** Tiles one wall follows at most; more live sessions wait for a free slot. */
+/** Tiles one wall follows at most (`max` may ask for fewer); more live sessions wait for a free slot, oldest first. */
 export const WALL_MAX_TILES = 48;
 
 /** The wall's route, mounted at `/api/wall`. */
@@ -46,29 +46,40 @@ export function wallRoutes(sessions: Sessions, auth: DashboardAuth, shutdown: Ab
 
   app.get("/", async (c) => {
     const filter: SessionFilter = { ...parseFilter(c.req.query()), status: "live" };
+    const max = Math.min(Math.max(Number(c.req.query("max")) || WALL_MAX_TILES, 1), WALL_MAX_TILES);
     // Positioned before anything is listed, so a session that starts meanwhile is not missed.
     const from = await indexTail(sessions);
     return sseResponse(c, shutdown, async (sse, signal) => {
       const tiles = new Map<string, Promise<void>>();
+      const waiting: SessionRow[] = []; // live sessions beyond the cap, shown as tiles free up
       const show = (row: SessionRow) => {
-        if (tiles.has(row.id) || tiles.size >= WALL_MAX_TILES) return;
+        if (tiles.has(row.id) || waiting.some((w) => w.id === row.id)) return;
+        if (tiles.size >= max) return void waiting.push(row);
         const release = sessions.watch(row.id);
         const tile = (async () => {
-          await sse.write(sseFrame({ event: "session", data: JSON.stringify(row) }));
           try {
-            for await (const chunk of hub.follow(row.id, 0, signal)) await sse.write(chunk);
-          } catch (error) {
-            // A tile that fell behind or failed leaves the wall; the others go on.
-            if (!(error instanceof ViewerTooSlowError) && !signal.aborted) console.error("wall tile failed", error);
-            await sse.write(sseFrame({ event: "end", data: JSON.stringify({ id: row.id }) }));
+            // A tile that falls behind starts over from its session's start: the client rebuilds it.
+            for (let behind = true; behind && !signal.aborted;) {
+              behind = false;
+              await sse.write(sseFrame({ event: "session", data: JSON.stringify(row) }));
+              try {
+                for await (const chunk of hub.follow(row.id, 0, signal)) await sse.write(chunk);
+              } catch (error) {
+                behind = error instanceof ViewerTooSlowError;
+                if (!behind && !signal.aborted) console.error("wall tile failed", error);
+                await sse.write(sseFrame({ event: "end", data: JSON.stringify({ id: row.id }) }));
+              }
+            }
           } finally {
             release();
             tiles.delete(row.id);
+            const next = waiting.shift();
+            if (next && !signal.aborted) show(next);
           }
         })();
         tiles.set(row.id, tile);
       };
-      const page = await listSessions(sessions, { filter, limit: WALL_MAX_TILES });
+      const page = await listSessions(sessions, { filter, limit: 200 });
       for (const row of page.rows) show(row);
       const text = new TextDecoder();
       for await (const record of sessions.store.follow(INDEX_STREAM, { from, signal })) {

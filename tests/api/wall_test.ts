@@ -3,8 +3,8 @@ import { serverTest } from "../support/server.ts";
 import { fakeEvents, post, sendBatch, startSession } from "../support/client.ts";
 
 /** An SSE reader over fetch: `next(match)` returns the next event that matches, within 20 s. */
-async function openWall(url: string, signal: AbortSignal) {
-  const res = await fetch(`${url}/api/wall`, { signal });
+async function openWall(url: string, signal: AbortSignal, query = "") {
+  const res = await fetch(`${url}/api/wall${query}`, { signal });
   assert.equal(res.status, 200);
   const reader = res.body!.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
     .getReader();
@@ -87,5 +87,26 @@ serverTest("wall: filters apply to listed and new sessions", async ({ url }) => 
     assert.ok(!text.includes(other.sessionId), "the other site's session is filtered out");
   } finally {
     await reader.cancel().catch(() => {});
+  }
+});
+
+serverTest("wall: beyond its tile cap, live sessions wait and take the slot a stopped one frees", async ({ url }) => {
+  const first = await startSession(url);
+  const second = await startSession(url);
+  const abort = new AbortController();
+  const wall = await openWall(url, abort.signal, "?max=1");
+  try {
+    const shown = (await wall.next((e) => e.event === "session")).data.id;
+    const [open, waiting] = shown === first.sessionId ? [first, second] : [second, first];
+    await post(`${url}/api/sessions/${open.sessionId}/stop`, {}, { authorization: `Bearer ${open.token}` });
+    assert.equal((await wall.next((e) => e.event === "end")).data.id, open.sessionId);
+    assert.equal(
+      (await wall.next((e) => e.event === "session")).data.id,
+      waiting.sessionId,
+      "the waiting one is shown",
+    );
+  } finally {
+    abort.abort();
+    await wall.cancel();
   }
 });
