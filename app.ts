@@ -7,7 +7,7 @@
 
 import { type Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import { healthRoutes } from "./routes/api/health.ts";
+import { healthRoutes, healthzRoute } from "./routes/api/health.ts";
 import { ingestRoutes } from "./routes/api/ingest.ts";
 import { sessionReadRoutes } from "./routes/api/sessions.ts";
 import { wallRoutes } from "./routes/api/wall.ts";
@@ -17,6 +17,7 @@ import type { Config } from "./lib/config.ts";
 import type { AppendTokens } from "./lib/auth/append_tokens.ts";
 import { type DashboardAuth, requireViewer } from "./lib/auth/dashboard.ts";
 import { jsonError } from "./lib/http/errors.ts";
+import { log } from "./lib/log.ts";
 import { concurrencyLimit, fetchMetadataGuard, headWithoutBody, hostGuard } from "./lib/http/edge.ts";
 import type { Manifest } from "./lib/islands/build.ts";
 import type { Metrics } from "./lib/metrics.ts";
@@ -66,13 +67,24 @@ export function createApp(deps: AppDeps): Hono {
   /** What visitors' sites reach: ingest, the recorder script, and static assets. */
   const isPublic = (c: Context) => {
     const path = c.req.path;
-    if (path === "/recorder.js" || path.startsWith("/static/")) return true;
+    // /healthz tells nothing but up or down, and probes come with whatever Host the orchestrator uses.
+    if (path === "/recorder.js" || path === "/healthz" || path.startsWith("/static/")) return true;
     if (config.dashboard.publicOps && (path === "/api/health" || path === "/metrics")) return true;
     return (c.req.method === "POST" || c.req.method === "OPTIONS") && INGEST_PATH.test(path);
   };
   app.use("*", async (c, next) => {
+    const started = performance.now();
     await next();
-    metrics.requests.inc({ route: c.req.routePath, method: c.req.method, status: String(c.res.status) });
+    const route = c.req.routePath;
+    metrics.requests.inc({ route, method: c.req.method, status: String(c.res.status) });
+    const length = c.res.headers.get("content-length");
+    log.request({
+      method: c.req.method,
+      route,
+      status: c.res.status,
+      ms: performance.now() - started,
+      bytes: length === null ? undefined : Number(length),
+    });
   });
   app.use("*", concurrencyLimit(config.http.maxConcurrentPerClient, config.http.trustProxyHops));
   // Registered before secureHeaders so it runs after it: sites on other origins load the recorder.
@@ -98,6 +110,7 @@ export function createApp(deps: AppDeps): Hono {
     app.use("/metrics", requireViewer(auth, "api"));
   }
   app.route("/api/health", healthRoutes(sessions.store));
+  app.route("/healthz", healthzRoute(sessions.store));
   app.get("/metrics", async (c) => {
     c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     return c.body(await metrics.text());
@@ -122,7 +135,7 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
   app.onError((error, c) => {
-    console.error(error);
+    log.error("request failed", { method: c.req.method, route: c.req.routePath }, error);
     return jsonError(c, 500, "internal", "internal error");
   });
   return app;

@@ -13,6 +13,8 @@ import { Revocations } from "./lib/auth/revocations.ts";
 import { ensureBuilt, type Manifest, readManifest } from "./lib/islands/build.ts";
 import { derivedProjectKey, resolveSecret } from "./lib/auth/secrets.ts";
 import { instrumentStore, Metrics } from "./lib/metrics.ts";
+import { configureLog, log } from "./lib/log.ts";
+import { VERSION } from "./lib/version.ts";
 import { Sessions } from "./lib/sessions/service.ts";
 import { openStore, type StreamStore, withPrefix } from "./lib/store/mod.ts";
 
@@ -51,6 +53,7 @@ export async function startServer(
     }),
     config.streamPrefix,
   );
+  configureLog({ format: config.log.format, requests: config.log.requests && !options.quiet });
   const metrics = new Metrics();
   const store = instrumentStore(rawStore, metrics);
   const secret = await resolveSecret(config.ingest.appendTokenSecret, config.dataDir);
@@ -102,11 +105,11 @@ export async function startServer(
   }
   const url = `http://${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`;
   if (!options.quiet) {
-    for (const warning of config.warnings) console.warn(`Warning: ${warning}`);
+    for (const warning of config.warnings) log.warn(warning);
     const where = rawStore.info.backend === "sqlite"
       ? rawStore.info.location
       : `${rawStore.info.location} (basin ${rawStore.info.basin})`;
-    console.log(`RePlaya listening on ${url} — store: ${rawStore.info.backend} at ${where}`);
+    log.info(`RePlaya listening on ${url}`, { store: rawStore.info.backend, location: where, version: VERSION });
   }
   return { url, store: rawStore, sessions, projectKeys, close };
 }

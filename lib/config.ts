@@ -23,6 +23,8 @@ export interface Config {
   deleteEmptyAfterHours: number;
   /** Where the embedded store and the development secret live. */
   dataDir: string;
+  /** Log lines as text or JSON; whether each request gets one. */
+  log: { format: "text" | "json"; requests: boolean };
   ingest: IngestConfig;
   dashboard: DashboardConfig;
   http: HttpConfig;
@@ -172,6 +174,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mode,
     store,
     streamPrefix,
+    log: {
+      format: oneOf(get("REPLAYA_LOG_FORMAT"), ["text", "json"], "text", "REPLAYA_LOG_FORMAT"),
+      requests: boolean(get("REPLAYA_LOG_REQUESTS"), true, "REPLAYA_LOG_REQUESTS"),
+    },
     retentionDays: integer(get("REPLAYA_RETENTION_DAYS"), 28, "REPLAYA_RETENTION_DAYS"),
     deleteEmptyAfterHours: integer(get("REPLAYA_DELETE_EMPTY_AFTER_HOURS"), 24, "REPLAYA_DELETE_EMPTY_AFTER_HOURS"),
     ingest: {

@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics (prom-client): requests, ingest volume, active sessions,
- * live viewers and store call latency. Served at /metrics.
+ * live viewers and store call latency, and the process's own (CPU, memory,
+ * open files, event-loop lag). Served at /metrics.
  *
  * @module
  */
@@ -11,6 +12,12 @@ import type { StreamStore } from "./store/mod.ts";
 /** The server's metrics, in their own registry. */
 export class Metrics {
   readonly registry = new client.Registry();
+
+  constructor() {
+    // CPU, memory, open files, event-loop lag: prom-client's process metrics work on Deno.
+    client.collectDefaultMetrics({ register: this.registry });
+  }
+
   readonly requests = new client.Counter({
     name: "replaya_http_requests_total",
     help: "HTTP requests by route, method and status",

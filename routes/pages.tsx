@@ -11,6 +11,7 @@
  * @module
  */
 
+import { log } from "../lib/log.ts";
 import { type Context, Hono } from "hono";
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
@@ -309,6 +310,7 @@ export function pageRoutes(deps: PageDeps): Hono {
   app.onError((error, c) => {
     if (error instanceof BodyError) return jsonError(c, error.status, error.code, error.message);
     if (error instanceof StoreError && (error.code === "unavailable" || error.code === "timeout")) {
+      log.warn("store unavailable", { route: c.req.routePath, code: error.code }, error);
       return html(
         c,
         <ErrorPage
@@ -318,7 +320,7 @@ export function pageRoutes(deps: PageDeps): Hono {
         503,
       );
     }
-    console.error(error);
+    log.error("page failed", { route: c.req.routePath }, error);
     return html(c, <ErrorPage title="Something went wrong" message="The error was logged on the server." />, 500);
   });
 

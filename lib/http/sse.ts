@@ -9,6 +9,7 @@
 
 import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import { log } from "../log.ts";
 
 /** A comment line every so often keeps proxies from closing an idle stream. */
 const PING_MS = 15_000;
@@ -101,7 +102,7 @@ export function sseChunks(
         const next = await iterator.next();
         if (!next.done) return controller.enqueue(next.value);
       } catch (error) {
-        if (!signal.aborted) console.error("event stream failed", error);
+        if (!signal.aborted) log.error("event stream failed", {}, error);
       }
       end();
       controller.close();

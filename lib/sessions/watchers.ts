@@ -14,6 +14,7 @@
  * @module
  */
 
+import { log } from "../log.ts";
 import { followSidecar, type StoredRecord, type StreamStore } from "../store/mod.ts";
 
 /** The stream of watch claims. */
@@ -145,7 +146,7 @@ export class Watchers {
         timestamp: now,
       }));
       this.#store.append(WATCHED_STREAM, records).catch((error) => {
-        console.error("sharing live viewers failed; other processes see them at the next refresh", error);
+        log.warn("sharing live viewers failed; other processes see them at the next refresh", {}, error);
       });
     }
   }

@@ -8,6 +8,7 @@
  */
 
 import { sleep } from "../async.ts";
+import { log } from "../log.ts";
 import { ensureStream } from "./ensure_stream.ts";
 import { NotFoundError } from "./errors.ts";
 import type { StoredRecord, StreamConfig, StreamStore } from "./types.ts";
@@ -45,7 +46,7 @@ export async function followSidecar(store: StreamStore, name: string, options: S
         if (error instanceof NotFoundError) {
           from = 0; // deleted (by an operator, or a store reset): a new stream starts again at 0
           await ensureStream(store, name, options.config).catch(() => {});
-        } else console.error(`following ${options.what} failed; retrying`, error);
+        } else log.warn(`following ${options.what} failed; retrying`, { stream: name }, error);
       }
       await sleep(1000, signal);
     }

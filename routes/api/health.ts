@@ -1,5 +1,10 @@
 /**
- * GET /api/health: liveness plus the store backend and where it keeps data.
+ * Health for operators and orchestrators:
+ * - `GET /healthz` (no login, no details): 200 when the store answers a cheap
+ *   call within 2 s, 503 otherwise; for load balancers, Docker's HEALTHCHECK
+ *   and Kubernetes probes.
+ * - `GET /api/health` (behind login unless `REPLAYA_PUBLIC_OPS`): the store
+ *   backend and where it keeps data, the version and uptime.
  *
  * @module
  */
@@ -7,6 +12,9 @@
 import { Hono } from "hono";
 import type { StreamStore } from "../../lib/store/mod.ts";
 import { VERSION } from "../../lib/version.ts";
+
+/** How long `/healthz` waits for the store. */
+const PROBE_TIMEOUT_MS = 2_000;
 
 /** Health routes for a store. */
 export function healthRoutes(store: StreamStore): Hono {
@@ -18,4 +26,16 @@ export function healthRoutes(store: StreamStore): Hono {
       uptimeSecs: Math.round((Date.now() - startedAt) / 1000),
       store: store.info,
     }));
+}
+
+/** `/healthz`: can this process reach its store right now? */
+export function healthzRoute(store: StreamStore): Hono {
+  return new Hono().get("/", async (c) => {
+    c.header("Cache-Control", "no-store");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS));
+    const probe = store.listStreams({ limit: 1 }).then(() => true, () => false);
+    const reachable = await Promise.race([probe, timedOut]).finally(() => clearTimeout(timer));
+    return c.json({ status: reachable ? "ok" : "unavailable" }, reachable ? 200 : 503);
+  });
 }

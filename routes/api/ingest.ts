@@ -11,6 +11,7 @@
  * @module
  */
 
+import { log } from "../../lib/log.ts";
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import type { HttpConfig, IngestConfig } from "../../lib/config.ts";
@@ -202,9 +203,10 @@ export function ingestError(c: Context, error: Error): Response {
   if (error instanceof SessionStoppedError) return jsonError(c, 409, "session_stopped", "this session has ended");
   if (error instanceof SessionNotFoundError) return jsonError(c, 404, "session_not_found", "no such session");
   if (error instanceof StoreError && (error.code === "unavailable" || error.code === "timeout")) {
+    log.warn("store unavailable", { route: c.req.routePath, code: error.code }, error);
     c.header("Retry-After", "2");
     return jsonError(c, 503, "store_unavailable", "the session store is unavailable; retry shortly");
   }
-  console.error("ingest error", error);
+  log.error("ingest failed", { route: c.req.routePath }, error);
   return jsonError(c, 500, "internal", "internal error");
 }

@@ -14,6 +14,7 @@ import { type Context, Hono } from "hono";
 import { stream } from "hono/streaming";
 import { type DashboardAuth, requireViewer } from "../../lib/auth/dashboard.ts";
 import { jsonError } from "../../lib/http/errors.ts";
+import { log } from "../../lib/log.ts";
 import { sseChunks, sseFrame, sseResponse } from "../../lib/http/sse.ts";
 import { LiveHub, ViewerTooSlowError } from "../../lib/sessions/live_hub.ts";
 import { INDEX_STREAM, isSessionId } from "../../lib/sessions/ids.ts";
@@ -62,7 +63,7 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
         await out.write(JSON.stringify(publicItem(item)) + "\n");
       }
     }, async (error, out) => {
-      console.error("session read failed", error);
+      log.error("session read failed", { session: id }, error);
       await out.write(JSON.stringify({ kind: "error", message: "the session could not be read to the end" }) + "\n");
     });
   });

@@ -18,6 +18,7 @@
 import { Hono } from "hono";
 import { type DashboardAuth, requireViewer } from "../../lib/auth/dashboard.ts";
 import { sseFrame, sseResponse } from "../../lib/http/sse.ts";
+import { log } from "../../lib/log.ts";
 import { INDEX_STREAM } from "../../lib/sessions/ids.ts";
 import { listSessions, matchesStatic, type SessionFilter } from "../../lib/sessions/list.ts";
 import { LiveHub, ViewerTooSlowError } from "../../lib/sessions/live_hub.ts";
@@ -66,7 +67,7 @@ export function wallRoutes(sessions: Sessions, auth: DashboardAuth, shutdown: Ab
                 for await (const chunk of hub.follow(row.id, 0, signal)) await sse.write(chunk);
               } catch (error) {
                 behind = error instanceof ViewerTooSlowError;
-                if (!behind && !signal.aborted) console.error("wall tile failed", error);
+                if (!behind && !signal.aborted) log.error("wall tile failed", { session: row.id }, error);
                 await sse.write(sseFrame({ event: "end", data: JSON.stringify({ id: row.id }) }));
               }
             }

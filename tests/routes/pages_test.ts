@@ -260,7 +260,21 @@ serverTest("operations: health and Prometheus metrics", async ({ url, backend })
     /replaya_http_requests_total\{route="\/api\/sessions\/:id\/events",method="POST",status="200"\} 1/,
   );
   assert.match(metrics, /replaya_active_sessions 1/);
+  assert.match(metrics, /^process_resident_memory_bytes \d+/m, "process metrics");
+  assert.match(metrics, /^nodejs_eventloop_lag_seconds [\d.e-]+/m, "event-loop lag");
+  // /healthz: no login, no details.
+  const healthz = await fetch(`${url}/healthz`, { headers: { host: "replaya:8080" } });
+  assert.equal(healthz.status, 200);
+  assert.deepEqual(await healthz.json(), { status: "ok" });
 });
+
+serverTest("operations: /healthz answers 503 when the store is unreachable", async ({ url, under }) => {
+  await under.store.close();
+  under.breakStore?.();
+  const res = await fetch(`${url}/healthz`);
+  assert.equal(res.status, 503);
+  assert.deepEqual(await res.json(), { status: "unavailable" });
+}, { breakable: true });
 
 serverTest("store unavailable: pages answer 503 with an explanation", async ({ url, under }) => {
   await under.store.close();

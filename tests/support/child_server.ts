@@ -54,7 +54,7 @@ export function spawnServer(env: Record<string, string> = {}) {
       const text of stream.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
     ) {
       output += text;
-      const url = output.match(/listening on (http:\/\/\S+)/)?.[1];
+      const url = output.match(/listening on (http:\/\/[^\s"]+)/)?.[1];
       if (url) listening.resolve(url);
     }
   };
