@@ -8,6 +8,7 @@
 import { type Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { healthRoutes, healthzRoute } from "./routes/api/health.ts";
+import { openapiRoute } from "./routes/api/openapi.ts";
 import { ingestRoutes } from "./routes/api/ingest.ts";
 import { sessionReadRoutes } from "./routes/api/sessions.ts";
 import { wallRoutes } from "./routes/api/wall.ts";
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps): Hono {
   }
   app.route("/api/health", healthRoutes(sessions.store));
   app.route("/healthz", healthzRoute(sessions.store));
+  app.route("/api/openapi.json", openapiRoute());
   app.get("/metrics", async (c) => {
     c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     return c.body(await metrics.text());

@@ -6,6 +6,7 @@
  */
 
 import { type Config, ConfigError, isLoopbackAddress } from "./lib/config.ts";
+import type { Hono } from "hono";
 import { createApp } from "./app.ts";
 import { AppendTokens } from "./lib/auth/append_tokens.ts";
 import { COOKIE_MAX_AGE_SECS, DashboardAuth } from "./lib/auth/dashboard.ts";
@@ -21,6 +22,8 @@ import { openStore, type StreamStore, withPrefix } from "./lib/store/mod.ts";
 /** A running server. */
 export interface RunningServer {
   url: string;
+  /** The Hono app (its `routes` are what the OpenAPI test checks). */
+  app: Hono;
   store: StreamStore;
   sessions: Sessions;
   projectKeys: Map<string, string>;
@@ -111,5 +114,5 @@ export async function startServer(
       : `${rawStore.info.location} (basin ${rawStore.info.basin})`;
     log.info(`RePlaya listening on ${url}`, { store: rawStore.info.backend, location: where, version: VERSION });
   }
-  return { url, store: rawStore, sessions, projectKeys, close };
+  return { url, app, store: rawStore, sessions, projectKeys, close };
 }

@@ -18,7 +18,7 @@ import { renderToString } from "preact-render-to-string";
 import { snippet } from "@replaya/recorder/snippet";
 import { type DashboardAuth, requireViewer } from "../lib/auth/dashboard.ts";
 import type { Manifest } from "../lib/islands/build.ts";
-import { isFiltered, listSessions, type SessionFilter } from "../lib/sessions/list.ts";
+import { filterFromQuery, isFiltered, listSessions } from "../lib/sessions/list.ts";
 import { isSessionId } from "../lib/sessions/ids.ts";
 import type { Sessions } from "../lib/sessions/service.ts";
 import { describeAgent } from "../lib/sessions/summaries.ts";
@@ -99,7 +99,7 @@ export function pageRoutes(deps: PageDeps): Hono {
   });
 
   app.get("/", async (c) => {
-    const filter = parseFilter(c.req.query());
+    const filter = filterFromQuery(c.req.query());
     const cursor = c.req.query("cursor");
     const page = await listSessions(sessions, { filter, cursor, limit: 50 });
     const query = new URLSearchParams(Object.entries(c.req.query()).filter(([k, v]) => k !== "cursor" && v));
@@ -147,7 +147,7 @@ export function pageRoutes(deps: PageDeps): Hono {
 
   app.get("/live", (c) => {
     const query = c.req.query();
-    const filter = parseFilter(query);
+    const filter = filterFromQuery(query);
     const filters = { user: filter.userId, source: filter.source, url: filter.urlContains };
     return html(
       c,
@@ -360,22 +360,4 @@ export function safeNext(next: string | undefined): string {
   } catch {
     return "/";
   }
-}
-
-/** The list filters from the query string; invalid values are ignored. */
-export function parseFilter(query: Record<string, string>): SessionFilter {
-  const day = (value: string | undefined, end: boolean) => {
-    if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
-    const ms = Date.parse(`${value}T00:00:00Z`);
-    return Number.isNaN(ms) ? undefined : end ? ms + 86_399_999 : ms;
-  };
-  return {
-    userId: query.user?.trim() || undefined,
-    source: query.source?.trim() || undefined,
-    urlContains: query.url?.trim() || undefined,
-    status: query.status === "live" || query.status === "ended" ? query.status : undefined,
-    hasErrors: query.errors === "yes" ? true : query.errors === "no" ? false : undefined,
-    from: day(query.from, false),
-    to: day(query.to, true),
-  };
 }

@@ -54,6 +54,24 @@ export interface ListQuery {
   now?: number;
 }
 
+/** The list filters from a query string (`user`, `source`, `url`, `status`, `errors`, `from`, `to`); invalid values are ignored. */
+export function filterFromQuery(query: Record<string, string>): SessionFilter {
+  const day = (value: string | undefined, end: boolean) => {
+    if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
+    const ms = Date.parse(`${value}T00:00:00Z`);
+    return Number.isNaN(ms) ? undefined : end ? ms + 86_399_999 : ms;
+  };
+  return {
+    userId: query.user?.trim() || undefined,
+    source: query.source?.trim() || undefined,
+    urlContains: query.url?.trim() || undefined,
+    status: query.status === "live" || query.status === "ended" ? query.status : undefined,
+    hasErrors: query.errors === "yes" ? true : query.errors === "no" ? false : undefined,
+    from: day(query.from, false),
+    to: day(query.to, true),
+  };
+}
+
 /** Whether any filter is set. */
 export function isFiltered(filter: SessionFilter = {}): boolean {
   return Object.values(filter).some((v) => v !== undefined && v !== "");

@@ -1,6 +1,9 @@
 /**
- * Read side of the sessions API, behind the dashboard login:
+ * Read side of the sessions API, behind the dashboard login (described in
+ * `openapi.ts`, served at `/api/openapi.json`):
  *
+ * - `GET /api/sessions`             the list as JSON: rows newest first, filters as on the list page, a cursor
+ * - `GET /api/sessions/:id`         one session's metadata and status (its summary once ended)
  * - `GET /api/sessions/:id/events`  the session as NDJSON (meta, event batches, stop), streamed
  * - `GET /api/sessions/:id/live`    SSE: replays, then follows a live session; resumable with Last-Event-ID
  * - `GET /api/sessions/:id/export`  a JSON download: metadata plus every rrweb event
@@ -18,6 +21,7 @@ import { log } from "../../lib/log.ts";
 import { sseChunks, sseFrame, sseResponse } from "../../lib/http/sse.ts";
 import { LiveHub, ViewerTooSlowError } from "../../lib/sessions/live_hub.ts";
 import { INDEX_STREAM, isSessionId } from "../../lib/sessions/ids.ts";
+import { filterFromQuery, listSessions } from "../../lib/sessions/list.ts";
 import { SessionNotFoundError, type Sessions } from "../../lib/sessions/service.ts";
 import type { SessionItem } from "../../lib/sessions/codec.ts";
 import { ensureStream, NotFoundError } from "../../lib/store/mod.ts";
@@ -48,6 +52,34 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
         });
       }
     });
+  });
+
+  app.get("/", async (c) => {
+    const limit = Number(c.req.query("limit") ?? 50);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
+      return jsonError(c, 400, "invalid_limit", "limit must be an integer from 1 to 200");
+    }
+    const page = await listSessions(sessions, {
+      filter: filterFromQuery(c.req.query()),
+      cursor: c.req.query("cursor"),
+      limit,
+    });
+    c.header("Cache-Control", "no-store");
+    return c.json({
+      sessions: page.rows,
+      next: page.next ?? null,
+      stoppedEarly: page.stoppedEarly,
+      scanned: page.scanned,
+    });
+  });
+
+  app.get("/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!isSessionId(id)) return badId(c);
+    const details = await sessions.details(id);
+    if (!details) return notFound(c);
+    c.header("Cache-Control", "no-store");
+    return c.json(details);
   });
 
   app.get("/:id/events", async (c) => {

@@ -20,12 +20,11 @@ import { type DashboardAuth, requireViewer } from "../../lib/auth/dashboard.ts";
 import { sseFrame, sseResponse } from "../../lib/http/sse.ts";
 import { log } from "../../lib/log.ts";
 import { INDEX_STREAM } from "../../lib/sessions/ids.ts";
-import { listSessions, matchesStatic, type SessionFilter } from "../../lib/sessions/list.ts";
+import { filterFromQuery, listSessions, matchesStatic, type SessionFilter } from "../../lib/sessions/list.ts";
 import { LiveHub, ViewerTooSlowError } from "../../lib/sessions/live_hub.ts";
 import type { Sessions } from "../../lib/sessions/service.ts";
 import type { StartSummary } from "../../lib/sessions/summaries.ts";
 import type { SessionRow } from "@replaya/recorder/wire";
-import { parseFilter } from "../pages.tsx";
 import { indexTail } from "./sessions.ts";
 
 /** Tiles one wall follows at most (`max` may ask for fewer); more live sessions wait for a free slot, oldest first. */
@@ -46,7 +45,7 @@ export function wallRoutes(sessions: Sessions, auth: DashboardAuth, shutdown: Ab
   });
 
   app.get("/", async (c) => {
-    const filter: SessionFilter = { ...parseFilter(c.req.query()), status: "live" };
+    const filter: SessionFilter = { ...filterFromQuery(c.req.query()), status: "live" };
     const max = Math.min(Math.max(Number(c.req.query("max")) || WALL_MAX_TILES, 1), WALL_MAX_TILES);
     // Positioned before anything is listed, so a session that starts meanwhile is not missed.
     const from = await indexTail(sessions);

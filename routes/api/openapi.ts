@@ -1,0 +1,362 @@
+/**
+ * The HTTP API described as OpenAPI 3.1, served at `GET /api/openapi.json`.
+ * `tests/api/openapi_test.ts` checks it against the app's routes both ways:
+ * every API route is documented and every documented operation exists.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { VERSION } from "../../lib/version.ts";
+
+const json = (schema: unknown, description = "OK") => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const error = (description: string) => json(ref("Error"), description);
+const sse = (description: string) => ({
+  description,
+  content: { "text/event-stream": { schema: { type: "string" } } },
+});
+const id = { name: "id", in: "path", required: true, schema: ref("SessionId") };
+const viewer = [{ cookie: [] }, { adminToken: [] }];
+const appendToken = [{ appendToken: [] }];
+const query = (name: string, description: string, schema: unknown = { type: "string" }) => ({
+  name,
+  in: "query",
+  description,
+  schema,
+});
+const filters = [
+  query("user", "user id contains (case-insensitive)"),
+  query("source", "exact source label"),
+  query("url", "entry URL contains (case-insensitive)"),
+  query("status", "live or ended", { enum: ["live", "ended"] }),
+  query("errors", "has errors", { enum: ["yes", "no"] }),
+  query("from", "started on or after this UTC day", { type: "string", format: "date" }),
+  query("to", "started on or before this UTC day", { type: "string", format: "date" }),
+];
+const ingestErrors = {
+  "400": error("malformed request"),
+  "401": error("missing, malformed, forged or expired key or token"),
+  "403": error("the token belongs to another session, or the origin is not allowed"),
+  "408": error("the body did not arrive in time"),
+  "409": error("the session has ended (`session_stopped`): start a new one"),
+  "413": error("body, inflated body or batch too large"),
+  "422": error("invalid metadata or events"),
+  "429": error("rate limited; see Retry-After"),
+  "503": error("the store is unavailable; see Retry-After"),
+};
+const readErrors = { "400": error("not a session id"), "401": error("not logged in"), "404": error("no such session") };
+
+/** The OpenAPI document. */
+export const OPENAPI = {
+  openapi: "3.1.0",
+  info: {
+    title: "RePlaya",
+    version: VERSION,
+    description:
+      "Self-hosted session replay on durable streams. Ingest is public (write-only project keys, then a signed append token per session); everything else needs the dashboard login (a cookie from /login, or the admin token as a bearer) unless the server listens on loopback without one.",
+  },
+  paths: {
+    "/api/sessions": {
+      post: {
+        operationId: "startSession",
+        summary: "Start (or resume) a recording session",
+        parameters: [{ name: "X-Replaya-Key", in: "header", schema: { type: "string" }, description: "project key" }],
+        requestBody: { required: true, content: { "application/json": { schema: ref("StartBody") } } },
+        responses: {
+          "200": json(ref("StartResponse"), "resumed"),
+          "201": json(ref("StartResponse"), "started"),
+          ...ingestErrors,
+        },
+      },
+      get: {
+        operationId: "listSessions",
+        summary: "The session list, newest first",
+        security: viewer,
+        parameters: [
+          query("limit", "rows per page (1–200, default 50)", { type: "integer", minimum: 1, maximum: 200 }),
+          query("cursor", "the `next` of the previous page"),
+          ...filters,
+        ],
+        responses: {
+          "200": json(ref("SessionPage")),
+          "400": error("limit is not an integer from 1 to 200"),
+          "401": error("not logged in"),
+        },
+      },
+    },
+    "/api/sessions/{id}/events": {
+      post: {
+        operationId: "appendEvents",
+        summary: "Append a batch of rrweb events (JSON, gzip or keepalive text/plain)",
+        security: appendToken,
+        parameters: [id, query("token", "the append token, for keepalive requests that cannot set headers")],
+        requestBody: { required: true, content: { "application/json": { schema: ref("EventsBody") } } },
+        responses: { "200": json(ref("EventsResponse")), ...ingestErrors },
+      },
+      get: {
+        operationId: "readEvents",
+        summary: "The session as NDJSON: meta, event batches, stop",
+        security: viewer,
+        parameters: [id],
+        responses: {
+          "200": { description: "OK", content: { "application/x-ndjson": { schema: { type: "string" } } } },
+          ...readErrors,
+        },
+      },
+    },
+    "/api/sessions/{id}/stop": {
+      post: {
+        operationId: "stopSession",
+        summary: "End a session; later writes get 409",
+        security: appendToken,
+        parameters: [id],
+        responses: {
+          "200": json({
+            type: "object",
+            properties: { ok: { type: "boolean" }, stopped: { type: "boolean" } },
+          }),
+          ...ingestErrors,
+        },
+      },
+    },
+    "/api/sessions/{id}": {
+      get: {
+        operationId: "getSession",
+        summary: "One session's metadata and status",
+        security: viewer,
+        parameters: [id],
+        responses: { "200": json(ref("SessionDetails")), ...readErrors },
+      },
+      delete: {
+        operationId: "deleteSession",
+        summary: "Delete a session",
+        security: viewer,
+        parameters: [id, { name: "X-CSRF-Token", in: "header", required: true, schema: { type: "string" } }],
+        responses: {
+          "200": json({ type: "object", properties: { ok: { type: "boolean" } } }),
+          "403": error("missing or wrong CSRF token"),
+          ...readErrors,
+        },
+      },
+    },
+    "/api/sessions/{id}/live": {
+      get: {
+        operationId: "followSession",
+        summary: "SSE: the session from `from` (or Last-Event-ID), then live until it stops",
+        description:
+          "Events `meta`, `events` ({writerId, batch, events}), `live` (caught up), `stop`, and `behind` (the viewer fell behind: reconnect with Last-Event-ID). Event ids are record seq numbers.",
+        security: viewer,
+        parameters: [
+          id,
+          query("from", "seq number to start at", { type: "integer", minimum: 0 }),
+          { name: "Last-Event-ID", in: "header", schema: { type: "string" } },
+        ],
+        responses: { "200": sse("the session's items"), ...readErrors },
+      },
+    },
+    "/api/sessions/{id}/export": {
+      get: {
+        operationId: "exportSession",
+        summary: "Download a session: metadata and every rrweb event",
+        security: viewer,
+        parameters: [id],
+        responses: { "200": json({ type: "object" }, "replaya-session/1 JSON"), ...readErrors },
+      },
+    },
+    "/api/sessions/feed": {
+      get: {
+        operationId: "followNewSessions",
+        summary: "SSE: one `session` event (a start summary) per new session",
+        security: viewer,
+        responses: { "200": sse("new sessions"), "401": error("not logged in") },
+      },
+    },
+    "/api/wall": {
+      get: {
+        operationId: "followLiveWall",
+        summary: "SSE for the live wall: `session` (a row), `batch` ({id, events}), `end` ({id})",
+        security: viewer,
+        parameters: [
+          ...filters.slice(0, 3),
+          query("max", "tiles at most (1–48)", { type: "integer", minimum: 1, maximum: 48 }),
+        ],
+        responses: { "200": sse("every live session, multiplexed"), "401": error("not logged in") },
+      },
+    },
+    "/api/health": {
+      get: {
+        operationId: "health",
+        summary: "Store backend and location, version, uptime",
+        security: viewer,
+        responses: { "200": json({ type: "object" }), "401": error("not logged in") },
+      },
+    },
+    "/healthz": {
+      get: {
+        operationId: "healthz",
+        summary: "200 when the store answers within 2 s, 503 otherwise (no login, no details)",
+        security: [],
+        responses: {
+          "200": json({ type: "object", properties: { status: { const: "ok" } } }),
+          "503": json({ type: "object", properties: { status: { const: "unavailable" } } }, "store unreachable"),
+        },
+      },
+    },
+    "/metrics": {
+      get: {
+        operationId: "metrics",
+        summary: "Prometheus metrics",
+        security: viewer,
+        responses: { "200": { description: "OK", content: { "text/plain": { schema: { type: "string" } } } } },
+      },
+    },
+    "/api/openapi.json": {
+      get: {
+        operationId: "openapi",
+        summary: "This document",
+        security: [],
+        responses: { "200": json({ type: "object" }) },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      cookie: { type: "apiKey", in: "cookie", name: "replaya_session", description: "from POST /login" },
+      adminToken: { type: "http", scheme: "bearer", description: "REPLAYA_ADMIN_TOKEN" },
+      appendToken: { type: "http", scheme: "bearer", description: "the session's append token" },
+    },
+    schemas: {
+      SessionId: { type: "string", pattern: "^\\d{13}[a-z0-9]{12}$" },
+      Error: {
+        type: "object",
+        required: ["error"],
+        properties: {
+          error: {
+            type: "object",
+            required: ["code", "message"],
+            properties: { code: { type: "string" }, message: { type: "string" } },
+          },
+        },
+      },
+      PageMeta: {
+        type: "object",
+        required: ["url"],
+        properties: {
+          url: { type: "string", format: "uri" },
+          referrer: { type: "string" },
+          userAgent: { type: "string" },
+          viewport: ref("Size"),
+          screen: ref("Size"),
+          language: { type: "string" },
+          timezone: { type: "string" },
+          source: { type: "string" },
+          userId: { type: "string" },
+          traits: { type: "object" },
+          recorderVersion: { type: "string" },
+        },
+      },
+      Size: { type: "object", properties: { width: { type: "number" }, height: { type: "number" } } },
+      StartBody: {
+        type: "object",
+        required: ["meta"],
+        properties: {
+          projectKey: { type: "string", description: "or the X-Replaya-Key header" },
+          resume: {
+            type: "object",
+            properties: { sessionId: ref("SessionId"), token: { type: "string" } },
+          },
+          meta: ref("PageMeta"),
+        },
+      },
+      StartResponse: {
+        type: "object",
+        properties: {
+          sessionId: ref("SessionId"),
+          token: { type: "string" },
+          resumed: { type: "boolean" },
+          watched: { type: "boolean" },
+        },
+      },
+      EventsBody: {
+        type: "object",
+        required: ["writerId", "seq", "events"],
+        properties: {
+          writerId: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+          seq: { type: "integer", minimum: 0, description: "per-writer batch number; retries reuse it" },
+          sentAt: { type: "number", description: "client clock at send, ms" },
+          events: { type: "array", items: ref("RrwebEvent") },
+        },
+      },
+      EventsResponse: {
+        type: "object",
+        properties: {
+          ok: { type: "boolean" },
+          watched: { type: "boolean", description: "someone watches live: flush every 100 ms" },
+          token: { type: "string", description: "a refreshed append token" },
+        },
+      },
+      RrwebEvent: {
+        type: "object",
+        required: ["type", "timestamp"],
+        properties: { type: { type: "integer", minimum: 0, maximum: 6 }, timestamp: { type: "number" }, data: {} },
+      },
+      SessionRow: {
+        type: "object",
+        properties: {
+          id: ref("SessionId"),
+          createdAt: { type: "number" },
+          url: { type: "string" },
+          source: { type: "string" },
+          userId: { type: "string" },
+          browser: { type: "string" },
+          os: { type: "string" },
+          device: { type: "string" },
+          live: { type: "boolean" },
+          disconnected: { type: "boolean" },
+          durationMs: { type: "number" },
+          end: ref("SessionEnd"),
+        },
+      },
+      SessionEnd: {
+        type: "object",
+        properties: {
+          endedAt: { type: "number" },
+          lastEventAt: { type: "number" },
+          reason: { type: "string" },
+          events: { type: "integer" },
+          clicks: { type: "integer" },
+          pages: { type: "integer" },
+          errors: { type: "integer" },
+          dropped: { type: "integer" },
+        },
+      },
+      SessionPage: {
+        type: "object",
+        properties: {
+          sessions: { type: "array", items: ref("SessionRow") },
+          next: { type: ["string", "null"], description: "cursor of the next page" },
+          stoppedEarly: { type: "boolean", description: "the scan budget ran out; `next` continues" },
+          scanned: { type: "integer" },
+        },
+      },
+      SessionDetails: {
+        type: "object",
+        properties: {
+          meta: { allOf: [ref("PageMeta")], properties: { id: ref("SessionId"), createdAt: { type: "number" } } },
+          live: { type: "boolean" },
+          disconnected: { type: "boolean" },
+          end: ref("SessionEnd"),
+        },
+      },
+    },
+  },
+} as const;
+
+/** `GET /api/openapi.json`. */
+export function openapiRoute(): Hono {
+  return new Hono().get("/", (c) => c.json(OPENAPI));
+}
