@@ -45,27 +45,11 @@ interface SveltePlayer {
  * sandbox (`allow-same-origin`, never `allow-scripts`): canvas replay stays off.
  */
 export function mountRrwebPlayer(target: HTMLElement, events: RrwebEvent[], options: MountOptions): PlayerHandle {
-  const player = new RrwebPlayer({
-    target,
-    props: {
-      events: events as never,
-      width: options.width,
-      height: options.height,
-      maxScale: 1,
-      autoPlay: false,
-      showController: false,
-      speed: options.speed,
-      speedOption: [...SPEEDS],
-      skipInactive: options.skipInactive,
-      showWarning: false,
-      // Replayed focus events would move the viewer's keyboard focus into the replay.
-      triggerFocus: false,
-      UNSAFE_replayCanvas: false,
-    },
-  }) as unknown as SveltePlayer;
-  const replayer = player.getReplayer();
-  // The replay is not interactive (pointer events off); keep it out of the tab order.
-  replayer.iframe.setAttribute("tabindex", "-1");
+  const { player, replayer } = mount(target, events, options, {
+    speed: options.speed,
+    speedOption: [...SPEEDS],
+    skipInactive: options.skipInactive,
+  });
   let skipInactive = options.skipInactive;
   // Before the first goto the replayer's clock has no baseline.
   let started = false;
@@ -123,28 +107,14 @@ export function mountLiveReplayer(
   events: RrwebEvent[],
   options: LiveMountOptions,
 ): LiveReplayerHandle {
-  const player = new RrwebPlayer({
-    target,
-    props: {
-      events: events as never,
-      width: options.width,
-      height: options.height,
-      maxScale: 1,
-      autoPlay: false,
-      showController: false,
-      speed: 1,
-      speedOption: [1],
-      skipInactive: false,
-      showWarning: false,
-      showDebug: false,
-      mouseTail: false,
-      pauseAnimation: true,
-      triggerFocus: false,
-      UNSAFE_replayCanvas: false,
-    },
-  }) as unknown as SveltePlayer;
-  const replayer = player.getReplayer();
-  replayer.iframe.setAttribute("tabindex", "-1");
+  const { player, replayer } = mount(target, events, options, {
+    speed: 1,
+    speedOption: [1],
+    skipInactive: false,
+    showDebug: false,
+    mouseTail: false,
+    pauseAnimation: true,
+  });
   replayer.iframe.setAttribute("aria-hidden", "true");
   let first = Infinity;
   let last = -Infinity;
@@ -179,4 +149,36 @@ export function mountLiveReplayer(
       player.$destroy();
     },
   };
+}
+
+/**
+ * rrweb-player with what every replay here shares: no controller of its own,
+ * no autoplay, no warnings, canvas replay off (the iframe keeps rrweb's
+ * sandbox without scripts), replayed focus events not moving the viewer's
+ * focus, and the iframe out of the tab order (the replay takes no input).
+ */
+function mount(
+  target: HTMLElement,
+  events: RrwebEvent[],
+  size: { width: number; height: number },
+  props: Record<string, unknown>,
+): { player: SveltePlayer; replayer: Replayer } {
+  const player = new RrwebPlayer({
+    target,
+    props: {
+      events: events as never,
+      width: size.width,
+      height: size.height,
+      maxScale: 1,
+      autoPlay: false,
+      showController: false,
+      showWarning: false,
+      triggerFocus: false,
+      UNSAFE_replayCanvas: false,
+      ...props,
+    },
+  }) as unknown as SveltePlayer;
+  const replayer = player.getReplayer();
+  replayer.iframe.setAttribute("tabindex", "-1");
+  return { player, replayer };
 }

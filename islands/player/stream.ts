@@ -6,7 +6,10 @@
  * @module
  */
 import type { RrwebEvent, SessionMeta, StopInfo } from "@replaya/recorder/wire";
+import { CLOSED, type EventSourceLike, eventStreamDeps, type EventStreamOptions } from "../event_source.ts";
 import { isRecord, isRrwebEvent } from "./guards.ts";
+
+export type { EventSourceLike } from "../event_source.ts";
 
 /** Callbacks of {@link openSessionStream}. */
 export interface StreamHandlers {
@@ -24,27 +27,9 @@ export interface StreamHandlers {
   onEnd?(): void;
 }
 
-/** The part of EventSource the client uses (a fake in tests). */
-export interface EventSourceLike {
-  readonly readyState: number;
-  onopen: ((event: Event) => unknown) | null;
-  onerror: ((event: Event) => unknown) | null;
-  addEventListener(type: string, listener: (event: MessageEvent) => void): void;
-  close(): void;
-}
-
 /** Options of {@link openSessionStream}. */
-export interface StreamOptions {
-  /** Creates the EventSource; defaults to the browser's. */
-  create?: (url: string) => EventSourceLike;
-  /** Waits before reopening a stream that failed for good (EventSource gives up on HTTP errors). */
-  retryDelaysMs?: readonly number[];
-  setTimer?: (fn: () => void, ms: number) => unknown;
-  clearTimer?: (id: unknown) => void;
-}
+export type StreamOptions = EventStreamOptions;
 
-/** EventSource.CLOSED */
-const CLOSED = 2;
 const DEFAULT_RETRIES = [1000, 2000, 4000];
 
 /**
@@ -91,10 +76,7 @@ export function openSessionStream(
   handlers: StreamHandlers,
   options: StreamOptions = {},
 ): { close(): void } {
-  const create = options.create ?? ((url: string) => new EventSource(url));
-  const retries = options.retryDelaysMs ?? DEFAULT_RETRIES;
-  const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
-  const clearTimer = options.clearTimer ?? ((id) => clearTimeout(id as number));
+  const { create, retries, setTimer, clearTimer } = eventStreamDeps(options, DEFAULT_RETRIES);
   const gate = new SeqGate();
   let source: EventSourceLike | undefined;
   let timer: unknown;

@@ -16,7 +16,7 @@
  */
 import type { RrwebEvent, SessionRow } from "@replaya/recorder/wire";
 import { isRecord, isRrwebEvent } from "../player/guards.ts";
-import type { EventSourceLike } from "../player/stream.ts";
+import { CLOSED, type EventSourceLike, eventStreamDeps, type EventStreamOptions } from "../event_source.ts";
 
 /** The wall's filters, as in the list page's form (empty = any). */
 export interface WallFilters {
@@ -40,17 +40,8 @@ export interface WallHandlers {
 }
 
 /** Options of {@link openWallStream}. */
-export interface WallStreamOptions {
-  /** Creates the EventSource; defaults to the browser's. */
-  create?: (url: string) => EventSourceLike;
-  /** Waits before reopening a stream EventSource gave up on; the last one repeats. */
-  retryDelaysMs?: readonly number[];
-  setTimer?: (fn: () => void, ms: number) => unknown;
-  clearTimer?: (id: unknown) => void;
-}
+export type WallStreamOptions = EventStreamOptions;
 
-/** EventSource.CLOSED */
-const CLOSED = 2;
 const DEFAULT_RETRIES = [1000, 2000, 5000, 10_000, 30_000];
 
 /** URL of the wall's stream; empty filters are left out. */
@@ -89,10 +80,7 @@ export function openWallStream(
   handlers: WallHandlers,
   options: WallStreamOptions = {},
 ): { close(): void } {
-  const create = options.create ?? ((u: string) => new EventSource(u));
-  const retries = options.retryDelaysMs ?? DEFAULT_RETRIES;
-  const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
-  const clearTimer = options.clearTimer ?? ((id) => clearTimeout(id as number));
+  const { create, retries, setTimer, clearTimer } = eventStreamDeps(options, DEFAULT_RETRIES);
   let source: EventSourceLike | undefined;
   let timer: unknown;
   let attempt = 0;

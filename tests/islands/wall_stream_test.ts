@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { openWallStream, parseSessionRow, type WallHandlers, wallStreamUrl } from "../../islands/wall/stream.ts";
-import type { EventSourceLike } from "../../islands/player/stream.ts";
+import type { EventSourceLike } from "../../islands/event_source.ts";
 import { click, meta, T0 } from "./_events.ts";
 
 /** An EventSource double: the test plays the server. */
