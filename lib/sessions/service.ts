@@ -78,6 +78,7 @@ export class Sessions {
   #now: () => number;
   /** Last write this process made per session; the stream tail is the truth. */
   #lastActivity = new Map<string, number>();
+  #settling = new Map<string, Promise<SessionStatus>>();
   /** Live viewers here, and (once started) on every process sharing the store. */
   readonly watchers: Watchers;
 
@@ -190,7 +191,17 @@ export class Sessions {
    * here, so readers see the truth without a background job; `end` is then
    * its summary.
    */
-  async settle(id: string): Promise<SessionStatus> {
+  settle(id: string): Promise<SessionStatus> {
+    // Concurrent callers (a crowd of viewers arriving at once) share one check.
+    let pending = this.#settling.get(id);
+    if (!pending) {
+      pending = this.#settle(id).finally(() => this.#settling.delete(id));
+      this.#settling.set(id, pending);
+    }
+    return pending;
+  }
+
+  async #settle(id: string): Promise<SessionStatus> {
     const tail = await this.#tail(id);
     const { records } = await this.store.read(streamOf(id), { from: { tailOffset: 1 } });
     const stop = records.find((r) => kindOf(r) === "stop");

@@ -58,3 +58,20 @@ Deno.test("lease: the horizon is never shorter than the lease", () => {
   const sessions = new Sessions({ store: {} as never, leaseMs: 60_000, fenceAfterMs: 1_000 });
   assert.equal(sessions.fenceAfterMs, 60_000);
 });
+
+storeTest("settle: a crowd of concurrent callers shares one check", async ({ store }) => {
+  const sessions = new Sessions({ store });
+  const { id } = await sessions.create({ url: "https://shop.example/" });
+  let reads = 0;
+  const read = store.read.bind(store);
+  store.read = (...args) => (reads++, read(...args));
+  try {
+    const statuses = await Promise.all(Array.from({ length: 500 }, () => sessions.settle(id)));
+    assert.ok(statuses.every((s) => s.live));
+    assert.equal(reads, 1, "one read for 500 callers");
+    await sessions.settle(id);
+    assert.equal(reads, 2, "a later caller checks again");
+  } finally {
+    store.read = read;
+  }
+});
