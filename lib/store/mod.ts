@@ -6,7 +6,6 @@
  */
 
 import { S2Store } from "./s2.ts";
-import { SqliteStore } from "./sqlite.ts";
 import type { StreamConfig, StreamStore } from "./types.ts";
 
 export * from "./types.ts";
@@ -25,14 +24,18 @@ export type StoreTarget =
 
 /**
  * Opens a store; every stream it creates gets `defaultStreamConfig`
- * (retention by age, delete-on-empty).
+ * (retention by age, delete-on-empty). The SQLite backend (and `node:sqlite`)
+ * is loaded only when it is selected, so a process on S2 never needs it.
  *
  * @example
  * const store = await openStore({ backend: "sqlite", path: "./data/replaya.db" }, { retentionAgeSecs: 86_400 });
  */
-export function openStore(target: StoreTarget, defaultStreamConfig: StreamConfig): Promise<StreamStore> {
-  if (target.backend === "sqlite") return Promise.resolve(SqliteStore.open({ path: target.path, defaultStreamConfig }));
-  return S2Store.connect({ ...target, defaultStreamConfig });
+export async function openStore(target: StoreTarget, defaultStreamConfig: StreamConfig): Promise<StreamStore> {
+  if (target.backend === "sqlite") {
+    const { SqliteStore } = await import("./sqlite.ts");
+    return SqliteStore.open({ path: target.path, defaultStreamConfig });
+  }
+  return await S2Store.connect({ ...target, defaultStreamConfig });
 }
 export { readAll } from "./read_all.ts";
 export { ensureStream } from "./ensure_stream.ts";
