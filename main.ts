@@ -7,6 +7,7 @@
  */
 
 import { ConfigError, loadConfig } from "./lib/config.ts";
+import { MissingBuildError } from "./lib/islands/manifest.ts";
 import { startServer } from "./server.ts";
 
 if (import.meta.main) {
@@ -23,8 +24,8 @@ if (import.meta.main) {
     };
     for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => stop(signal));
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`Configuration error: ${error.message}`);
+    if (error instanceof ConfigError || error instanceof MissingBuildError) {
+      console.error(`${error instanceof ConfigError ? "Configuration error" : "Build missing"}: ${error.message}`);
       Deno.exit(1);
     }
     throw error;

@@ -11,7 +11,7 @@ import { createApp } from "./app.ts";
 import { AppendTokens } from "./lib/auth/append_tokens.ts";
 import { COOKIE_MAX_AGE_SECS, DashboardAuth } from "./lib/auth/dashboard.ts";
 import { Revocations } from "./lib/auth/revocations.ts";
-import { ensureBuilt, type Manifest, readManifest } from "./lib/islands/build.ts";
+import { loadManifest, type Manifest, readManifest } from "./lib/islands/manifest.ts";
 import { derivedProjectKey, resolveSecret } from "./lib/auth/secrets.ts";
 import { instrumentStore, Metrics } from "./lib/metrics.ts";
 import { configureLog, log } from "./lib/log.ts";
@@ -37,6 +37,23 @@ export interface RunningServer {
 /** How long a shutdown waits for requests in flight by default. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
+/** Opens the configured store; an embedded store this process may not write is a configuration error. */
+async function openConfiguredStore(config: Config): Promise<StreamStore> {
+  try {
+    return await openStore(config.store, {
+      retentionAgeSecs: config.retentionDays * 86_400,
+      deleteOnEmptyMinAgeSecs: config.deleteEmptyAfterHours * 3_600,
+    });
+  } catch (error) {
+    const denied = error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
+    if (!denied || config.store.backend !== "sqlite") throw error;
+    throw new ConfigError(
+      `the embedded store needs to write ${config.store.path} (${(error as Error).message}): give the process write ` +
+        `access to REPLAYA_DATA_DIR (${config.dataDir}; \`deno task serve\` allows ./data only), or set the S2_* variables`,
+    );
+  }
+}
+
 /**
  * Opens the store (or uses `store`) and serves the app on the configured
  * address (port 0 = any free port).
@@ -45,17 +62,12 @@ export async function startServer(
   config: Config,
   options: { store?: StreamStore; quiet?: boolean; build?: boolean } = {},
 ): Promise<RunningServer> {
-  // Bundles are built when missing or stale; tests build once up front instead.
+  // Production (or a process that may not build) only reads `deno task build`'s output; development builds when
+  // bundles are missing or stale; tests build once up front instead.
   const manifest: Manifest = options.build === false
     ? await readManifest() ?? { sourceHash: "", islands: {}, recorder: "/recorder.js" }
-    : await ensureBuilt();
-  const rawStore = options.store ?? withPrefix(
-    await openStore(config.store, {
-      retentionAgeSecs: config.retentionDays * 86_400,
-      deleteOnEmptyMinAgeSecs: config.deleteEmptyAfterHours * 3_600,
-    }),
-    config.streamPrefix,
-  );
+    : await loadManifest({ production: config.mode === "production" });
+  const rawStore = options.store ?? withPrefix(await openConfiguredStore(config), config.streamPrefix);
   configureLog({ format: config.log.format, requests: config.log.requests && !options.quiet });
   const metrics = new Metrics();
   const store = instrumentStore(rawStore, metrics);

@@ -1,30 +1,24 @@
 /**
- * Builds the browser bundles: one small ESM entry per island (PascalCase
- * files in islands/, shared chunks split out), renamed with a content hash
- * for long-lived caching, plus the recorder's script-tag build. A manifest
- * records the hashed names and a hash of the sources, so the server rebuilds
- * on start only when bundles are missing or stale.
+ * Builds the browser bundles (`deno task build`): one small ESM entry per
+ * island (PascalCase files in islands/, shared chunks split out), renamed with
+ * a content hash for long-lived caching, plus the recorder's script-tag build.
+ * A manifest records the hashed names and a hash of the sources, so a
+ * development server rebuilds on start only when bundles are missing or stale.
+ * The running server reads builds through `./manifest.ts`, and loads this
+ * module only when it may build (never in production).
  *
  * @module
  */
 
 import { base64url } from "../bytes.ts";
+import { BUILD_DIR, type Manifest, readManifest, ROOT } from "./manifest.ts";
 
-/** Where bundles and the manifest go (gitignored). */
-export const BUILD_DIR = "static/build";
+export { BUILD_DIR, type Manifest, readManifest } from "./manifest.ts";
+
 const ISLANDS_DIR = "islands";
 
-/** What the server needs to know about the built bundles. */
-export interface Manifest {
-  sourceHash: string;
-  /** island name → URL path of its entry bundle */
-  islands: Record<string, string>;
-  /** URL path of the recorder IIFE */
-  recorder: string;
-}
-
 /** Island names: PascalCase `.tsx` files directly in islands/. */
-export async function islandNames(root = "."): Promise<string[]> {
+export async function islandNames(root = ROOT): Promise<string[]> {
   const names: string[] = [];
   for await (const entry of Deno.readDir(`${root}/${ISLANDS_DIR}`)) {
     const match = entry.isFile && /^([A-Z][A-Za-z0-9]*)\.tsx$/.exec(entry.name);
@@ -33,42 +27,38 @@ export async function islandNames(root = "."): Promise<string[]> {
   return names.sort();
 }
 
-/** A hash over every source that ends up in a bundle. */
-export async function sourceHash(root = "."): Promise<string> {
+/**
+ * A hash over every source that ends up in a bundle, by their paths relative
+ * to the root (so a clone elsewhere hashes the same).
+ */
+export async function sourceHash(root = ROOT): Promise<string> {
   const files: string[] = [];
-  for (const dir of [ISLANDS_DIR, "recorder/src", "components"]) await collect(`${root}/${dir}`, files);
-  files.push(`${root}/deno.lock`, `${root}/recorder/deno.json`, `${root}/lib/islands/build.ts`);
+  for (const dir of [ISLANDS_DIR, "recorder/src", "components"]) await collect(root, dir, files);
+  files.push("deno.lock", "recorder/deno.json", "lib/islands/build.ts");
   const hash = new Uint8Array(
     await crypto.subtle.digest(
       "SHA-256",
       new TextEncoder().encode(
-        (await Promise.all(files.sort().map(async (f) => `${f}\0${await Deno.readTextFile(f).catch(() => "")}`)))
-          .join("\0"),
+        (await Promise.all(
+          files.sort().map(async (f) => `${f}\0${await Deno.readTextFile(`${root}/${f}`).catch(() => "")}`),
+        )).join("\0"),
       ),
     ),
   );
   return base64url(hash).slice(0, 16);
 }
 
-async function collect(dir: string, out: string[]): Promise<void> {
-  for await (const entry of Deno.readDir(dir)) {
+/** Adds the sources below `dir` (relative to `root`) to `out`, as relative paths. */
+async function collect(root: string, dir: string, out: string[]): Promise<void> {
+  for await (const entry of Deno.readDir(`${root}/${dir}`)) {
     const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) await collect(path, out);
+    if (entry.isDirectory) await collect(root, path, out);
     else if (/\.(tsx?|css)$/.test(entry.name)) out.push(path);
   }
 }
 
-/** Reads the manifest, or undefined when there is none. */
-export async function readManifest(root = "."): Promise<Manifest | undefined> {
-  try {
-    return JSON.parse(await Deno.readTextFile(`${root}/${BUILD_DIR}/manifest.json`));
-  } catch {
-    return undefined;
-  }
-}
-
 /** Builds when the manifest is missing or its source hash is stale; returns the manifest. */
-export async function ensureBuilt(root = ".", log = console.log): Promise<Manifest> {
+export async function ensureBuilt(root = ROOT, log: (line: string) => void = console.log): Promise<Manifest> {
   const hash = await sourceHash(root);
   const current = await readManifest(root);
   if (current?.sourceHash === hash) return current;
@@ -77,7 +67,7 @@ export async function ensureBuilt(root = ".", log = console.log): Promise<Manife
 }
 
 /** Builds every island and the recorder, then writes the manifest. */
-export async function build(root = ".", hash?: string): Promise<Manifest> {
+export async function build(root = ROOT, hash?: string): Promise<Manifest> {
   const started = performance.now();
   const out = `${root}/${BUILD_DIR}`;
   await Deno.remove(out, { recursive: true }).catch(() => {});
