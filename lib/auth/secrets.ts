@@ -7,9 +7,14 @@
  */
 
 import { base64url } from "../bytes.ts";
+import { ConfigError } from "../config.ts";
 import { Hmac } from "./hmac.ts";
 
-/** Returns the configured secret, or reads (creating once) `<dataDir>/secret.key`. */
+/**
+ * Returns the configured secret, or reads (creating once) `<dataDir>/secret.key`.
+ * A process that may not write there (Deno Deploy, a read-only container) gets
+ * a {@link ConfigError} asking for REPLAYA_APPEND_TOKEN_SECRET.
+ */
 export async function resolveSecret(configured: string | undefined, dataDir: string): Promise<string> {
   if (configured) return configured;
   const path = `${dataDir.replace(/\/+$/, "")}/secret.key`;
@@ -19,9 +24,18 @@ export async function resolveSecret(configured: string | undefined, dataDir: str
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  await Deno.mkdir(dataDir, { recursive: true });
   const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
-  await Deno.writeTextFile(path, secret + "\n", { mode: 0o600 });
+  try {
+    await Deno.mkdir(dataDir, { recursive: true });
+    await Deno.writeTextFile(path, secret + "\n", { mode: 0o600 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied)) throw error;
+    throw new ConfigError(
+      `REPLAYA_APPEND_TOKEN_SECRET is not set and this process may not write ${path} to keep a generated one ` +
+        `(${error.name}): set REPLAYA_APPEND_TOKEN_SECRET to a stable secret of at least 32 characters ` +
+        "(e.g. `openssl rand -hex 32`), the same in every process",
+    );
+  }
   return secret;
 }
 
