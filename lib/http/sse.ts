@@ -65,53 +65,86 @@ export function sseFrame(message: { event?: string; id?: number | string; data: 
   return utf8.encode(`${text}data: ${message.data}\n\n`);
 }
 
+/** Where {@link ssePush} frames go: awaited writes with backpressure, or offers that fail when the client lags. */
+export interface SsePushSink {
+  /** Queues bytes, resolving when the client has room for more. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Queues bytes now if the client has room; false when it has `queueBytes` waiting already. */
+  offer(bytes: Uint8Array): boolean;
+  readonly queueBytes: number;
+}
+
 /**
- * Streams SSE bytes pulled from `produce` (already-encoded frames, e.g. one
- * frame shared by thousands of viewers): the body asks for the next chunk
- * only when the connection has taken the last one, so a slow client costs a
- * paused iterator, not a growing buffer. Same ending rules as
- * {@link sseResponse}: client gone, body cancelled, or `shutdown`.
+ * Streams SSE bytes pushed by `run` (already-encoded frames, e.g. one frame
+ * shared by thousands of viewers), queued straight into the response body:
+ * no per-client task between a broadcast and the socket. At most
+ * `queueBytes` wait for a client; beyond that `offer` refuses and `run`
+ * decides (e.g. ends the stream with a retry hint: the bytes it returns are
+ * sent last). Same ending rules as {@link sseResponse}: client gone, body
+ * cancelled, or `shutdown`.
  */
-export function sseChunks(
+export function ssePush(
   c: Context,
   shutdown: AbortSignal,
-  produce: (signal: AbortSignal) => AsyncIterable<Uint8Array>,
+  queueBytes: number,
+  run: (sink: SsePushSink, signal: AbortSignal) => Promise<Uint8Array | void>,
 ): Response {
   const abort = new AbortController();
   const signal = AbortSignal.any([abort.signal, shutdown, c.req.raw.signal]);
-  const iterator = produce(signal)[Symbol.asyncIterator]();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let room: (() => void) | undefined;
   let ping: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
   const end = () => {
     abort.abort();
     clearInterval(ping);
+    room?.();
   };
+  signal.addEventListener("abort", end, { once: true });
   (c.env as { completed?: Promise<void> } | undefined)?.completed?.finally(end).catch(() => {});
+  const enqueue = (bytes: Uint8Array) => {
+    if (closed) return;
+    try {
+      controller.enqueue(bytes);
+    } catch {
+      end(); // the body was cancelled
+    }
+  };
+  const waiting = () => queueBytes - (controller.desiredSize ?? 0);
   const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(OPEN); // the first bytes: proxies flush, and clients know the stream is up
-      ping = setInterval(() => {
-        try {
-          controller.enqueue(PING);
-        } catch {
-          end(); // closed
-        }
-      }, PING_MS);
+    start(ctrl) {
+      controller = ctrl;
+      ctrl.enqueue(OPEN); // the first bytes: proxies flush, and clients know the stream is up
+      ping = setInterval(() => enqueue(PING), PING_MS);
     },
-    async pull(controller) {
-      try {
-        const next = await iterator.next();
-        if (!next.done) return controller.enqueue(next.value);
-      } catch (error) {
-        if (!signal.aborted) log.error("event stream failed", {}, error);
-      }
-      end();
+    pull() {
+      room?.();
+      room = undefined;
+    },
+    cancel: end,
+  }, new ByteLengthQueuingStrategy({ highWaterMark: queueBytes }));
+  const sink: SsePushSink = {
+    async write(bytes) {
+      enqueue(bytes);
+      while (!signal.aborted && (controller.desiredSize ?? 0) <= 0) await new Promise<void>((r) => room = r);
+    },
+    offer(bytes) {
+      if (waiting() > 0 && waiting() + bytes.length > queueBytes) return false;
+      enqueue(bytes);
+      return true;
+    },
+    queueBytes,
+  };
+  run(sink, signal).then((last) => last && enqueue(last), (error) => {
+    if (!signal.aborted) log.error("event stream failed", {}, error);
+  }).finally(() => {
+    end();
+    if (closed) return;
+    closed = true;
+    try {
       controller.close();
-    },
-    async cancel() {
-      end();
-      await iterator.return?.();
-    },
-  }, { highWaterMark: 0 });
+    } catch { /* cancelled */ }
+  });
   return c.body(body, 200, {
     "Content-Type": "text/event-stream",
     "Cache-Control": "no-store",

@@ -58,14 +58,23 @@ export class ViewerTooSlowError extends Error {
   override name = "ViewerTooSlowError";
 }
 
+/** Where a viewer's frames go: a response body, or the queue behind {@link LiveHub.follow}. */
+export interface FrameSink {
+  /** Catch-up: takes a frame, resolving when there is room for more. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Live: takes a frame now, or returns false when the viewer has no room for it (it is too slow). */
+  offer(bytes: Uint8Array): boolean;
+  /** The most a viewer may have waiting. */
+  readonly queueBytes: number;
+}
+
 interface Viewer {
-  queue: Uint8Array[];
-  queued: number;
-  /** Seq number of the last frame queued; frames at or below it are not queued again. */
+  sink: FrameSink;
+  /** Seq number of the last frame given; frames at or below it are not given again. */
   last: number;
   announced: boolean;
-  tooSlow: boolean;
-  wake?: () => void;
+  /** Resolved when the session stops, rejected when the viewer is too slow or the channel fails. */
+  done: PromiseWithResolvers<void>;
 }
 
 class Channel {
@@ -125,6 +134,11 @@ export class LiveHub {
     return { channels: this.#channels.size, viewers, replays: this.#replays.size };
   }
 
+  /** The most a viewer may have waiting before it counts as too slow. */
+  get queueBytes(): number {
+    return this.#queueCap;
+  }
+
   /** Whether a channel follows `id` (and has not seen its stop). */
   isFollowing(id: string): boolean {
     const channel = this.#channels.get(id);
@@ -132,15 +146,16 @@ export class LiveHub {
   }
 
   /**
-   * A live session's frames from `from` on, until its stop record or `signal`.
-   * Yields chunks (several frames joined when the viewer is behind).
-   * Throws {@link ViewerTooSlowError} when the viewer falls too far behind.
+   * Delivers a live session's frames from `from` on into `sink`, until its
+   * stop record (resolves) or `signal` (resolves). Rejects with
+   * {@link ViewerTooSlowError} when the sink has no room for a live frame.
    */
-  async *follow(id: string, from: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  async deliver(id: string, from: number, signal: AbortSignal, sink: FrameSink): Promise<void> {
     const channel = this.#join(id);
-    const viewer: Viewer = { queue: [], queued: 0, last: from - 1, announced: false, tooSlow: false };
-    const wake = () => viewer.wake?.();
-    signal.addEventListener("abort", wake);
+    const done = Promise.withResolvers<void>();
+    const viewer: Viewer = { sink, last: from - 1, announced: false, done };
+    const stop = () => done.resolve();
+    signal.addEventListener("abort", stop);
     try {
       await channel.ready;
       // Catch up from the store until our position is one the ring covers.
@@ -153,7 +168,7 @@ export class LiveHub {
             pos = record.seqNum + 1;
             for (const item of await decoder.push(record)) {
               const bytes = this.#encode(item, id);
-              if (bytes) yield bytes;
+              if (bytes) await sink.write(bytes);
               viewer.last = item.seqNum;
               if (item.kind === "stop") return;
             }
@@ -163,28 +178,76 @@ export class LiveHub {
         }
         pos = Math.max(pos, channel.coveredFrom);
       }
+      if (signal.aborted) return;
+      if (channel.error) throw channel.error;
       // Attach: the ring's frames from our position, then the shared tail (same tick: nothing in between).
-      for (const frame of channel.ring) if (frame.seqNum >= pos) this.#offer(viewer, frame);
-      if (channel.liveFrame && !channel.ended) this.#announce(viewer, channel.liveFrame);
       channel.viewers.add(viewer);
+      for (const frame of channel.ring) if (frame.seqNum >= pos) this.#offer(channel, viewer, frame);
+      if (channel.liveFrame && !channel.ended) this.#announce(viewer, channel.liveFrame);
+      if (channel.ended) done.resolve();
+      await done.promise;
+    } finally {
+      signal.removeEventListener("abort", stop);
+      channel.viewers.delete(viewer);
+      this.#leave(id, channel);
+    }
+  }
+
+  /**
+   * {@link deliver} as an async generator of chunks (frames joined while the
+   * consumer is behind), with a bounded queue; throws
+   * {@link ViewerTooSlowError} once what was queued has been taken.
+   */
+  async *follow(id: string, from: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    const stop = new AbortController();
+    const both = AbortSignal.any([signal, stop.signal]);
+    const queue: Uint8Array[] = [];
+    let queued = 0;
+    let wake: (() => void) | undefined;
+    let room: (() => void) | undefined;
+    const push = (bytes: Uint8Array) => {
+      queue.push(bytes);
+      queued += bytes.length;
+      wake?.();
+    };
+    const sink: FrameSink = {
+      async write(bytes) {
+        push(bytes);
+        while (queued > this.queueBytes && !both.aborted) await new Promise<void>((r) => room = r);
+      },
+      offer(bytes) {
+        if (queue.length > 0 && queued + bytes.length > this.queueBytes) return false;
+        push(bytes);
+        return true;
+      },
+      queueBytes: this.#queueCap,
+    };
+    let outcome: { error?: unknown } | undefined;
+    const delivering = this.deliver(id, from, both, sink).then(() => outcome = {}, (error) => outcome = { error })
+      .finally(() => wake?.());
+    const abort = () => wake?.();
+    signal.addEventListener("abort", abort);
+    try {
       while (!signal.aborted) {
-        if (viewer.queue.length > 0) {
-          const chunk = concatBytes(viewer.queue);
-          viewer.queue = [];
-          viewer.queued = 0;
+        if (queue.length > 0) {
+          const chunk = concatBytes(queue.splice(0));
+          queued = 0;
+          room?.();
           yield chunk;
           continue;
         }
-        if (viewer.tooSlow) throw new ViewerTooSlowError("the viewer fell too far behind the live tail");
-        if (channel.error) throw channel.error;
-        if (channel.ended) return;
-        await new Promise<void>((resolve) => viewer.wake = resolve);
-        viewer.wake = undefined;
+        if (outcome) {
+          if (outcome.error) throw outcome.error;
+          return;
+        }
+        await new Promise<void>((resolve) => wake = resolve);
+        wake = undefined;
       }
     } finally {
-      signal.removeEventListener("abort", wake);
-      channel.viewers.delete(viewer);
-      this.#leave(id, channel);
+      signal.removeEventListener("abort", abort);
+      stop.abort();
+      room?.();
+      await delivering; // the viewer has left its channel when this generator is done
     }
   }
 
@@ -318,7 +381,7 @@ export class LiveHub {
       if (channel.ended || channel.error) {
         if (this.#channels.get(id) === channel) this.#channels.delete(id);
         channel.abort.abort();
-        for (const viewer of channel.viewers) viewer.wake?.();
+        for (const viewer of channel.viewers) viewer.done.resolve();
       }
     }
   }
@@ -345,38 +408,33 @@ export class LiveHub {
           channel.ringBytes -= old.bytes.length;
           channel.coveredFrom = old.seqNum + 1;
         }
-        for (const viewer of channel.viewers) this.#offer(viewer, frame);
+        for (const viewer of channel.viewers) this.#offer(channel, viewer, frame);
       }
       if (stopped) {
-        for (const viewer of channel.viewers) viewer.wake?.();
+        for (const viewer of channel.viewers) viewer.done.resolve();
         return true;
       }
     }
     return false;
   }
 
-  #offer(viewer: Viewer, frame: Frame): void {
-    if (viewer.tooSlow || frame.seqNum <= viewer.last) return;
-    if (viewer.queued + frame.bytes.length > this.#queueCap && viewer.queue.length > 0) {
-      viewer.tooSlow = true; // what is queued is still sent; then it reconnects from there
-    } else {
-      viewer.queue.push(frame.bytes);
-      viewer.queued += frame.bytes.length;
-      viewer.last = frame.seqNum;
+  #offer(channel: Channel, viewer: Viewer, frame: Frame): void {
+    if (frame.seqNum <= viewer.last) return;
+    if (viewer.sink.offer(frame.bytes)) viewer.last = frame.seqNum;
+    else {
+      channel.viewers.delete(viewer); // what it has is still sent; then it reconnects from there
+      viewer.done.reject(new ViewerTooSlowError("the viewer fell too far behind the live tail"));
     }
-    viewer.wake?.();
   }
 
   #announce(viewer: Viewer, frame: Uint8Array): void {
-    if (viewer.announced || viewer.tooSlow) return;
+    if (viewer.announced) return;
     viewer.announced = true;
-    viewer.queue.push(frame);
-    viewer.queued += frame.length;
-    viewer.wake?.();
+    viewer.sink.offer(frame);
   }
 
   #fail(id: string, channel: Channel, error: unknown): void {
     channel.error = error instanceof NotFoundError ? new SessionNotFoundError(id) : error;
-    for (const viewer of channel.viewers) viewer.wake?.();
+    for (const viewer of channel.viewers) viewer.done.reject(channel.error);
   }
 }

@@ -18,7 +18,7 @@ import { stream } from "hono/streaming";
 import { type DashboardAuth, requireViewer } from "../../lib/auth/dashboard.ts";
 import { jsonError } from "../../lib/http/errors.ts";
 import { log } from "../../lib/log.ts";
-import { sseChunks, sseFrame, sseResponse } from "../../lib/http/sse.ts";
+import { sseFrame, ssePush, sseResponse } from "../../lib/http/sse.ts";
 import { LiveHub, ViewerTooSlowError } from "../../lib/sessions/live_hub.ts";
 import { INDEX_STREAM, isSessionId } from "../../lib/sessions/ids.ts";
 import { filterFromQuery, listSessions } from "../../lib/sessions/list.ts";
@@ -115,19 +115,16 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
       if (error instanceof SessionNotFoundError) return notFound(c);
       throw error;
     }
-    return sseChunks(c, shutdown, async function* (signal) {
+    return ssePush(c, shutdown, hub.queueBytes, async (sink, signal) => {
       const release = live ? sessions.watch(id) : () => {};
       try {
         // Live: the session's shared channel. Ended: one shared read from the start, or our own from later.
-        yield* live
-          ? hub.follow(id, from, signal)
-          : from === 0
-          ? hub.replay(id, signal)
-          : encoded(sessions.read(id, { from, signal }));
+        if (live) return await hub.deliver(id, from, signal, sink);
+        const chunks = from === 0 ? hub.replay(id, signal) : encoded(sessions.read(id, { from, signal }));
+        for await (const chunk of chunks) await sink.write(chunk);
       } catch (error) {
         if (!(error instanceof ViewerTooSlowError)) throw error;
-        // Ends the response; EventSource reconnects with Last-Event-ID and catches up from the store.
-        yield BEHIND;
+        return BEHIND; // ends the response; EventSource reconnects with Last-Event-ID and catches up from the store
       } finally {
         release();
       }
