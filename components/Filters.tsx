@@ -19,7 +19,7 @@ export function Filters({ values, action = "/", textOnly = false }: FiltersProps
   return (
     <form method="get" action={action} class="filters" data-testid="filters">
       <label>
-        User <input name="user" value={v("user")} placeholder="user id" />
+        User <input name="user" value={v("user")} placeholder="exact user id" />
       </label>
       <label>
         Source <input name="source" value={v("source")} placeholder="site or app" />

@@ -1,7 +1,8 @@
 /**
  * The session list, newest first, paged with a cursor, filtered on the server
  * with no database: it scans the per-day summary streams newest day first,
- * within a scan budget, and says when it stopped early.
+ * within a scan budget, and says when it stopped early. A user filter reads
+ * that user's stream instead (`users.ts`), whole, in one request.
  *
  * @module
  */
@@ -10,10 +11,11 @@ import type { SessionRow as Row } from "@replaya/recorder/wire";
 import { dayOfSummaryStream, readDay, type SessionSummary, SUMMARY_PREFIX } from "./summaries.ts";
 import { createdAtOf, isSessionId } from "./ids.ts";
 import type { Sessions, SessionStatus } from "./service.ts";
+import { readUser, sameUser } from "./users.ts";
 
 /** Filters from the list page's GET form. */
 export interface SessionFilter {
-  /** Case-insensitive substring of the user id. */
+  /** The user id, exactly (case and surrounding spaces ignored): the sessions in that user's stream. */
   userId?: string;
   /** Exact source (site or app name). */
   source?: string;
@@ -88,6 +90,7 @@ export async function listSessions(sessions: Sessions, query: ListQuery = {}): P
   const { filter = {}, limit = 50, budget = 50_000 } = query;
   const cursor = query.cursor && isSessionId(query.cursor) ? query.cursor : undefined;
   const now = query.now ?? Date.now();
+  if (filter.userId) return await listUser(sessions, filter, cursor, limit, now);
   const rows: SessionRow[] = [];
   let scanned = 0;
   let examined = 0;
@@ -108,6 +111,32 @@ export async function listSessions(sessions: Sessions, query: ListQuery = {}): P
       const last = summaries.at(-1)?.id;
       return { rows, next: last, stoppedEarly: last !== undefined, scanned };
     }
+  }
+  return { rows, stoppedEarly: false, scanned };
+}
+
+/**
+ * The user filter: the user's stream holds every session of the user (start,
+ * end and deleted records), so one read answers it whatever the store holds.
+ * A session is listed under each user id it was known by.
+ */
+async function listUser(
+  sessions: Sessions,
+  filter: SessionFilter,
+  cursor: string | undefined,
+  limit: number,
+  now: number,
+): Promise<SessionPage> {
+  const { rows: summaries, scanned } = await readUser(sessions.store, filter.userId!);
+  const others: SessionFilter = { ...filter, userId: undefined };
+  const rows: SessionRow[] = [];
+  for (const summary of summaries) {
+    if (cursor && summary.id <= cursor) continue;
+    if (!matchesStatic(summary, others)) continue;
+    const row = await settleRow(sessions, summary, now);
+    if (!matchesStatus(row, filter)) continue;
+    rows.push(row);
+    if (rows.length === limit) return { rows, next: row.id, stoppedEarly: false, scanned };
   }
   return { rows, stoppedEarly: false, scanned };
 }
@@ -140,7 +169,7 @@ export function matchesStatic(s: SessionSummary, f: SessionFilter): boolean {
   if (f.from !== undefined && s.createdAt < f.from) return false;
   if (f.to !== undefined && s.createdAt > f.to) return false;
   if (f.source && s.source !== f.source) return false;
-  if (f.userId && !(s.userId ?? "").toLowerCase().includes(f.userId.toLowerCase())) return false;
+  if (f.userId && !sameUser(s.userId, f.userId)) return false;
   if (f.urlContains && !s.url.toLowerCase().includes(f.urlContains.toLowerCase())) return false;
   if (f.hasErrors !== undefined && s.ended && ((s.end?.errors ?? 0) > 0) !== f.hasErrors) return false;
   return true;

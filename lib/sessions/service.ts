@@ -21,7 +21,8 @@ import {
 import type { RrwebEvent, SessionEnd, SessionMeta, StopInfo } from "@replaya/recorder/wire";
 import { Watchers } from "./watchers.ts";
 import { createdAtOf, INDEX_STREAM, newSessionId, streamOf } from "./ids.ts";
-import { addStats, appendSummary, type EndSummary, startSummary } from "./summaries.ts";
+import { addStats, appendSummary, type EndSummary, type StartSummary, startSummary } from "./summaries.ts";
+import { appendUserSummary, normalizeUserId } from "./users.ts";
 
 /** The fencing token of a recording session. */
 export const ACTIVE = "active";
@@ -78,6 +79,8 @@ export class Sessions {
   #now: () => number;
   /** Last write this process made per session; the stream tail is the truth. */
   #lastActivity = new Map<string, number>();
+  /** The user streams this process has indexed each live session in (normalized ids), so it writes each once. */
+  #indexedUsers = new Map<string, Set<string>>();
   #settling = new Map<string, Promise<SessionStatus>>();
   /** Live viewers here, and (once started) on every process sharing the store. */
   readonly watchers: Watchers;
@@ -90,7 +93,7 @@ export class Sessions {
     this.watchers = new Watchers(this.store, { now: this.#now });
   }
 
-  /** Starts a session: its stream, the `active` fence and metadata, and an index entry. */
+  /** Starts a session: its stream, the `active` fence and metadata, an index entry, and its user's entry. */
   async create(fields: Omit<SessionMeta, "id" | "createdAt">): Promise<SessionMeta> {
     const createdAt = this.#now();
     const meta: SessionMeta = { ...fields, id: newSessionId(createdAt), createdAt };
@@ -105,13 +108,15 @@ export class Sessions {
       timestamp: createdAt,
     }]);
     await appendSummary(this.store, createdAt, summary, this.#now());
+    if (meta.userId) await this.#indexUser(meta.id, meta.userId, summary);
     return meta;
   }
 
   /**
    * Appends one recorder batch, fenced on `active`. Client clocks more than
    * 2 s off are corrected using `sentAt`. Throws {@link SessionStoppedError}
-   * when the session has ended or its lease lapsed.
+   * when the session has ended or its lease lapsed. A batch that identifies
+   * the user puts the session in that user's stream (once per user).
    */
   async appendEvents(
     id: string,
@@ -128,6 +133,8 @@ export class Sessions {
     // A framed batch is one record per append (each is ~1 MiB); readers reassemble it.
     for (const record of records) await this.#appendFenced(id, [record]);
     this.#touch(id, now);
+    const userId = records[0]?.headers?.find(([name]) => name === "u")?.[1];
+    if (userId !== undefined) await this.#identified(id, userId);
   }
 
   /** Keeps the lease without events. */
@@ -139,13 +146,16 @@ export class Sessions {
 
   /**
    * Ends a session: the `stopped` fence and the stop record (with the final
-   * counts) in one append, then the end summary for the list. Returns the
-   * summary, or undefined when the session had already ended.
+   * counts) in one append, then the end summary for the list (its day stream
+   * and the stream of every user id it was known by). Returns the summary,
+   * or undefined when the session had already ended.
    */
   async stop(id: string, reason: StopInfo["reason"] = "stop"): Promise<EndSummary | undefined> {
     const stoppedAt = this.#now();
     this.#lastActivity.delete(id);
-    const end: EndSummary = { k: "end", id, endedAt: stoppedAt, reason, ...await this.#count(id) };
+    this.#indexedUsers.delete(id);
+    const { counts, userIds } = await this.#scan(id);
+    const end: EndSummary = { k: "end", id, endedAt: stoppedAt, reason, ...counts };
     try {
       await this.store.append(streamOf(id), [
         { fence: STOPPED, timestamp: stoppedAt },
@@ -157,14 +167,21 @@ export class Sessions {
       throw error;
     }
     await appendSummary(this.store, createdAtOf(id), end, this.#now());
+    for (const userId of userIds) await appendUserSummary(this.store, userId, end, this.#now());
     return end;
   }
 
-  /** Deletes a session's stream and hides it from the list. */
+  /** Deletes a session's stream and hides it from the list (its day stream and its users' streams). */
   async delete(id: string): Promise<void> {
     this.#lastActivity.delete(id);
+    this.#indexedUsers.delete(id);
+    const userIds = await this.#scan(id).then(({ userIds }) => userIds, (error) => {
+      if (error instanceof SessionNotFoundError) return [];
+      throw error;
+    });
     await this.store.deleteStream(streamOf(id));
     await appendSummary(this.store, createdAtOf(id), { k: "deleted", id }, this.#now());
+    for (const userId of userIds) await appendUserSummary(this.store, userId, { k: "deleted", id }, this.#now());
   }
 
   /** A session's metadata and status, for its page; undefined when it does not exist. */
@@ -211,26 +228,57 @@ export class Sessions {
     return { live: false, end: await this.stop(id, "lease_expired") };
   }
 
-  /** Final counts of a session from its records' stats headers (bodies stay compressed). */
-  async #count(id: string): Promise<Omit<EndSummary, "k" | "id" | "endedAt" | "reason">> {
+  /**
+   * Final counts of a session from its records' stats headers (bodies stay
+   * compressed), and every user id it was known by (its metadata's, and each
+   * identifying batch's), one per normalized id.
+   */
+  async #scan(id: string): Promise<{ counts: Omit<EndSummary, "k" | "id" | "endedAt" | "reason">; userIds: string[] }> {
     const counts = { events: 0, clicks: 0, pages: 0, errors: 0, lastEventAt: createdAtOf(id) } as Omit<
       EndSummary,
       "k" | "id" | "endedAt" | "reason"
     >;
+    const users = new Map<string, string>();
+    const addUser = (userId: unknown) => {
+      if (typeof userId === "string" && normalizeUserId(userId) !== "") users.set(normalizeUserId(userId), userId);
+    };
     const seen = new Set<string>();
     try {
       for await (const record of readAll(this.store, streamOf(id))) {
+        if (kindOf(record) === "meta") {
+          addUser((JSON.parse(new TextDecoder().decode(record.body)) as SessionMeta).userId);
+        }
         const stats = batchStatsOf(record);
         const key = batchKeyOf(record);
         if (!stats || seen.has(key)) continue;
         seen.add(key);
         addStats(counts, stats);
+        addUser(stats.u);
       }
     } catch (error) {
       if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
       throw error;
     }
-    return counts;
+    return { counts, userIds: [...users.values()] };
+  }
+
+  /** A batch identified the user: the session goes into that user's stream, unless this process already put it there. */
+  async #identified(id: string, userId: string): Promise<void> {
+    if (normalizeUserId(userId) === "" || this.#indexedUsers.get(id)?.has(normalizeUserId(userId))) return;
+    const { records } = await this.store.read(streamOf(id), { from: { seqNum: 0 }, count: 2 });
+    const meta = records.find((r) => kindOf(r) === "meta");
+    if (!meta) return;
+    const summary = startSummary(JSON.parse(new TextDecoder().decode(meta.body)) as SessionMeta);
+    await this.#indexUser(id, userId, { ...summary, userId });
+  }
+
+  /** Appends a session's start summary to a user's stream and remembers it (for as many sessions as the lease cache). */
+  async #indexUser(id: string, userId: string, summary: StartSummary): Promise<void> {
+    await appendUserSummary(this.store, userId, summary, this.#now());
+    const known = this.#indexedUsers.get(id) ?? new Set<string>();
+    this.#indexedUsers.delete(id); // re-insert: Map order is least-recently-used first
+    this.#indexedUsers.set(id, known.add(normalizeUserId(userId)));
+    if (this.#indexedUsers.size > 100_000) this.#indexedUsers.delete(this.#indexedUsers.keys().next().value!);
   }
 
   /**

@@ -9,7 +9,7 @@
  */
 
 import Bowser from "bowser";
-import { readAll, type StreamStore } from "../store/mod.ts";
+import { readAll, type StoredRecord, type StreamStore } from "../store/mod.ts";
 import type { SessionCounts, SessionEnd, SessionMeta, SessionStart } from "@replaya/recorder/wire";
 import type { BatchStats } from "./events.ts";
 
@@ -116,12 +116,24 @@ export async function readDay(
   store: StreamStore,
   stream: string,
 ): Promise<{ rows: SessionSummary[]; scanned: number }> {
+  return await mergeSummaries(readAll(store, stream));
+}
+
+/**
+ * Merges summary records (`start`, `end`, `deleted`, in any order, repeats
+ * allowed) into rows, newest first: a row per started session that is not
+ * deleted, with its end when it has one. Day streams and user streams
+ * (`users.ts`) hold the same records.
+ */
+export async function mergeSummaries(
+  records: AsyncIterable<StoredRecord>,
+): Promise<{ rows: SessionSummary[]; scanned: number }> {
   const starts = new Map<string, SessionSummary>();
   const ends = new Map<string, EndSummary>();
   const deleted = new Set<string>();
   let scanned = 0;
   const text = new TextDecoder();
-  for await (const record of readAll(store, stream)) {
+  for await (const record of records) {
     scanned++;
     const summary = JSON.parse(text.decode(record.body)) as SummaryRecord;
     if (summary.k === "start") {

@@ -105,7 +105,8 @@ serverTest("list page: filters on user, URL, status and errors, with a cursor", 
   const bob = await startSession(url, { meta: { url: "https://shop.example/home", userId: "bob" } });
   const ids = async (query: string) =>
     [...(await page(`${url}/?${query}`)).html.matchAll(/data-session="([^"]+)"/g)].map((m) => m[1]);
-  assert.deepEqual(await ids("user=ALI"), [alice.sessionId]);
+  assert.deepEqual(await ids("user=ALICE"), [alice.sessionId], "the whole user id, case ignored");
+  assert.deepEqual(await ids("user=ali"), [], "not a part of it");
   assert.deepEqual(await ids("url=checkout"), [alice.sessionId]);
   assert.deepEqual(await ids("status=live"), [bob.sessionId]);
   assert.deepEqual(await ids("status=ended"), [alice.sessionId]);

@@ -44,9 +44,9 @@ storeTest("list: a filter that runs out of scan budget stops early and can conti
   const sessions = new Sessions({ store, now: () => clock.now, leaseMs: Infinity });
   const ids = await seed(sessions, clock, 4);
   const oldest = ids.at(-1)!;
-  const userOfOldest = "u0-0";
+  const urlOfOldest = "shop.example/0/0";
   // Each day stream holds 8 records (4 starts, 4 ends); a budget of 8 reads one day per request.
-  const page1 = await listSessions(sessions, { filter: { userId: userOfOldest }, budget: 8, now: clock.now });
+  const page1 = await listSessions(sessions, { filter: { urlContains: urlOfOldest }, budget: 8, now: clock.now });
   assert.deepEqual(page1.rows, []);
   assert.equal(page1.stoppedEarly, true, "says it stopped early");
   assert.equal(page1.scanned, 8);
@@ -54,7 +54,7 @@ storeTest("list: a filter that runs out of scan budget stops early and can conti
   const found: string[] = [];
   for (let i = 0; i < 5 && page.next; i++) {
     page = await listSessions(sessions, {
-      filter: { userId: userOfOldest },
+      filter: { urlContains: urlOfOldest },
       budget: 8,
       cursor: page.next,
       now: clock.now,
