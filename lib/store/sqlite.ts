@@ -5,7 +5,9 @@
  * Appends that arrive in the same event-loop turn share one transaction
  * (group commit). Followers are woken in-process right after the commit, so
  * live tailing never polls. Retention and delete-on-empty are applied by the
- * store itself on a timer.
+ * store itself on a timer, in steps that each hold the event loop for a few
+ * milliseconds, and the pages they free are given back to the file system
+ * (incremental auto-vacuum).
  *
  * @module
  */
@@ -39,6 +41,7 @@ import {
   type StreamStore,
 } from "./types.ts";
 import { listLimit, readLimits, validateBatch, validateStreamName } from "./validate.ts";
+import { log } from "../log.ts";
 
 /** Options for {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -48,6 +51,13 @@ export interface SqliteStoreOptions {
   defaultStreamConfig?: StreamConfig;
   /** How often retention runs; default 60 s. */
   sweepIntervalMs?: number;
+  /**
+   * A file made before incremental auto-vacuum (which has to be chosen before
+   * any table exists) is rewritten once at open to switch it on, when it is at
+   * most this big (default 64 MiB, about half a second); a bigger one keeps
+   * working without giving space back, and says how to switch it.
+   */
+  vacuumOnOpenMaxBytes?: number;
   /** The clock, for tests of retention. */
   now?: () => number;
 }
@@ -58,6 +68,16 @@ interface StreamRow {
   next_seq: number;
   last_ts: number;
   retention_ms: number | null;
+  due_at: number | null;
+}
+
+/** A stream the sweep has to look at. */
+interface DueRow {
+  id: number;
+  name: string;
+  retention_ms: number | null;
+  delete_on_empty_ms: number;
+  created_at: number;
 }
 
 interface PendingAppend {
@@ -86,7 +106,8 @@ CREATE TABLE IF NOT EXISTS streams (
   delete_on_empty_ms INTEGER NOT NULL DEFAULT 0,
   fence TEXT NOT NULL DEFAULT '',
   next_seq INTEGER NOT NULL DEFAULT 0,
-  last_ts INTEGER NOT NULL DEFAULT 0
+  last_ts INTEGER NOT NULL DEFAULT 0,
+  due_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS records (
   stream_id INTEGER NOT NULL,
@@ -100,6 +121,13 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_time ON records (stream_id, ts);
 `;
+
+/** A step of the sweep holds the event loop this long at most (then yields a macrotask). */
+const SLICE_MS = 8;
+/** Free pages below this many are left for new records to reuse. */
+const VACUUM_MIN_FREE_PAGES = 256;
+/** The WAL file is cut back to this size whenever it restarts. */
+const WAL_SIZE_LIMIT = 4 * 1024 * 1024;
 
 /**
  * SQLite-backed {@link StreamStore}.
@@ -117,6 +145,12 @@ export class SqliteStore implements StreamStore {
   #flushScheduled = false;
   #waiters = new Map<string, Set<() => void>>();
   #sweepTimer: ReturnType<typeof setInterval>;
+  #sweeping?: Promise<void>;
+  #incremental: boolean;
+  /** Records one sweep step deletes, adapted so that a step takes about half a slice. */
+  #expireChunk = 256;
+  /** Pages one vacuum step gives back, adapted the same way. */
+  #vacuumChunk = 256;
   #closed = false;
   #sql: Record<string, StatementSync>;
 
@@ -127,15 +161,22 @@ export class SqliteStore implements StreamStore {
     const dir = options.path.replace(/[/\\][^/\\]*$/, "");
     if (dir && dir !== options.path) Deno.mkdirSync(dir, { recursive: true });
     this.#db = new DatabaseSync(options.path);
+    // Auto-vacuum must be chosen before the first table exists.
+    if (!this.#db.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get()) {
+      this.#db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+    }
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    this.#db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT}`);
     this.#db.exec(SCHEMA);
+    this.#migrate();
+    this.#incremental = this.#switchToIncrementalVacuum(options.path, options.vacuumOnOpenMaxBytes ?? 64 * 1024 * 1024);
     const db = this.#db;
     this.#sql = {
-      stream: db.prepare("SELECT id, fence, next_seq, last_ts, retention_ms FROM streams WHERE name = ?"),
+      stream: db.prepare("SELECT id, fence, next_seq, last_ts, retention_ms, due_at FROM streams WHERE name = ?"),
       create: db.prepare(
-        "INSERT INTO streams (name, created_at, retention_ms, delete_on_empty_ms) VALUES (?, ?, ?, ?)",
+        "INSERT INTO streams (name, created_at, retention_ms, delete_on_empty_ms, due_at) VALUES (?, ?, ?, ?, ?)",
       ),
-      update: db.prepare("UPDATE streams SET fence = ?, next_seq = ?, last_ts = ? WHERE id = ?"),
+      update: db.prepare("UPDATE streams SET fence = ?, next_seq = ?, last_ts = ?, due_at = ? WHERE id = ?"),
       insert: db.prepare(
         "INSERT INTO records (stream_id, seq, ts, arrived, command, headers, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ),
@@ -151,16 +192,23 @@ export class SqliteStore implements StreamStore {
       ),
       deleteRecords: db.prepare("DELETE FROM records WHERE stream_id = ?"),
       deleteStream: db.prepare("DELETE FROM streams WHERE id = ?"),
-      expire: db.prepare("DELETE FROM records WHERE stream_id = ? AND arrived < ?"),
-      candidates: db.prepare(
-        `SELECT id, name, retention_ms, delete_on_empty_ms, created_at FROM streams
-         WHERE (retention_ms IS NOT NULL AND created_at < ? - retention_ms)
-            OR (delete_on_empty_ms > 0 AND created_at < ? - delete_on_empty_ms)`,
+      expire: db.prepare(
+        `DELETE FROM records WHERE stream_id = ?1 AND seq IN
+           (SELECT seq FROM records WHERE stream_id = ?1 AND arrived < ?2 ORDER BY seq LIMIT ?3)`,
       ),
+      due: db.prepare(
+        `SELECT id, name, retention_ms, delete_on_empty_ms, created_at FROM streams
+         WHERE due_at <= ? ORDER BY due_at LIMIT 100`,
+      ),
+      setDue: db.prepare("UPDATE streams SET due_at = ? WHERE id = ?"),
+      nameOf: db.prepare("SELECT name FROM streams WHERE id = ?"),
       config: db.prepare("SELECT retention_ms, delete_on_empty_ms FROM streams WHERE id = ?"),
-      hasRecords: db.prepare("SELECT 1 FROM records WHERE stream_id = ? LIMIT 1"),
+      firstArrival: db.prepare("SELECT arrived FROM records WHERE stream_id = ? ORDER BY seq LIMIT 1"),
+      freePages: db.prepare("PRAGMA freelist_count"),
     };
-    this.#sweepTimer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
+    this.#sweepTimer = setInterval(() => {
+      this.sweep().catch((error) => log.warn("sqlite sweep failed; the next one retries", {}, error));
+    }, options.sweepIntervalMs ?? 60_000);
     Deno.unrefTimer(Number(this.#sweepTimer));
   }
 
@@ -263,7 +311,11 @@ export class SqliteStore implements StreamStore {
       lastTs = ts;
       seq++;
     }
-    this.#sql.update.run(fence, seq, lastTs, row.id);
+    // The sweep looks at the stream again when its oldest record expires (records arrive in seq order).
+    const expiresAt = row.retention_ms === null ? null : arrived + row.retention_ms + 1;
+    const due = expiresAt === null ? row.due_at : Math.min(row.due_at ?? expiresAt, expiresAt);
+    this.#sql.update.run(fence, seq, lastTs, due, row.id);
+    row.due_at = due;
     start.timestamp = firstTs;
     const end = { seqNum: seq, timestamp: lastTs };
     return { start, end, tail: end };
@@ -374,34 +426,127 @@ export class SqliteStore implements StreamStore {
     this.#wake(stream);
   }
 
-  /** Applies retention and delete-on-empty now; the store also runs this on a timer. */
-  sweep(): void {
-    if (this.#closed) return;
-    const now = this.#now();
-    const due = this.#sql.candidates.all(now, now) as Array<{
-      id: number;
-      name: string;
-      retention_ms: number | null;
-      delete_on_empty_ms: number;
-      created_at: number;
-    }>;
-    for (const s of due) {
-      if (s.retention_ms !== null) this.#sql.expire.run(s.id, now - s.retention_ms);
-      const empty = !this.#sql.hasRecords.get(s.id);
-      if (empty && s.delete_on_empty_ms > 0 && s.created_at < now - s.delete_on_empty_ms) {
-        this.#drop(s.id);
-        this.#wake(s.name);
-      }
-    }
+  /**
+   * Applies retention and delete-on-empty now, then gives the freed pages
+   * back to the file system; the store also runs this on a timer. Only
+   * streams that are due are visited (`due_at`: when their oldest record
+   * expires, or when they may be deleted for being empty), records are
+   * deleted a chunk at a time and the file shrinks a few pages at a time, and
+   * the sweep yields to the event loop every few milliseconds. One sweep runs
+   * at a time; a call during one joins it.
+   */
+  sweep(): Promise<void> {
+    this.#sweeping ??= this.#sweepInSteps().finally(() => (this.#sweeping = undefined));
+    return this.#sweeping;
   }
 
-  // deno-lint-ignore require-await -- the interface's close is async (S2's is)
+  async #sweepInSteps(): Promise<void> {
+    const pace = pacer();
+    const now = this.#now();
+    for (let due = this.#dueStreams(now); due.length > 0; due = this.#dueStreams(now)) {
+      for (const stream of due) {
+        await this.#sweepStream(stream, now, pace);
+        if (this.#closed) return;
+      }
+    }
+    await this.#vacuum(pace);
+  }
+
+  #dueStreams(now: number): DueRow[] {
+    return this.#closed ? [] : this.#sql.due.all(now) as unknown as DueRow[];
+  }
+
+  /** Expires one stream's records in chunks, then deletes it if it is empty and old enough, or sets when it is due next. */
+  async #sweepStream(s: DueRow, now: number, pace: () => Promise<void>): Promise<void> {
+    // Still the same stream after a pause (deleted meanwhile, its id may have been given to a new one)?
+    const same = () => !this.#closed && (this.#sql.nameOf.get(s.id) as { name: string } | undefined)?.name === s.name;
+    if (s.retention_ms !== null) {
+      const cutoff = now - s.retention_ms;
+      for (let more = true; more;) {
+        if (!same()) return;
+        const chunk = this.#expireChunk;
+        const started = performance.now();
+        const { changes } = this.#sql.expire.run(s.id, cutoff, chunk);
+        this.#expireChunk = adapt(chunk, performance.now() - started, Number(changes) >= chunk);
+        more = Number(changes) >= chunk;
+        await pace();
+      }
+    }
+    if (!same()) return;
+    const first = this.#sql.firstArrival.get(s.id) as { arrived: number } | undefined;
+    if (!first && s.delete_on_empty_ms > 0 && s.created_at + s.delete_on_empty_ms < now) {
+      this.#drop(s.id);
+      this.#wake(s.name);
+    } else {
+      const due = first
+        ? (s.retention_ms === null ? null : first.arrived + s.retention_ms + 1)
+        : (s.delete_on_empty_ms > 0 ? s.created_at + s.delete_on_empty_ms + 1 : null);
+      this.#sql.setDue.run(due, s.id);
+    }
+    await pace();
+  }
+
+  /**
+   * Gives free pages back to the file system with `PRAGMA incremental_vacuum`,
+   * a few at a time, then checkpoints so the file itself shrinks (in WAL mode
+   * the database file is only cut at a checkpoint).
+   */
+  async #vacuum(pace: () => Promise<void>): Promise<void> {
+    if (!this.#incremental || this.#closed || this.#freePages() < VACUUM_MIN_FREE_PAGES) return;
+    for (let free = this.#freePages(); free > 0 && !this.#closed; free = this.#freePages()) {
+      const pages = Math.min(this.#vacuumChunk, free);
+      const started = performance.now();
+      this.#db.exec(`PRAGMA incremental_vacuum(${pages})`);
+      this.#vacuumChunk = adapt(pages, performance.now() - started, pages === this.#vacuumChunk);
+      await pace();
+    }
+    if (!this.#closed) this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  #freePages(): number {
+    return (this.#sql.freePages.get() as { freelist_count: number }).freelist_count;
+  }
+
+  /** Adds `due_at` to a file made before it, due now, so the first sweep visits every stream once. */
+  #migrate(): void {
+    const columns = this.#db.prepare("PRAGMA table_info(streams)").all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === "due_at")) {
+      this.#db.exec(`ALTER TABLE streams ADD COLUMN due_at INTEGER;
+        UPDATE streams SET due_at = 0 WHERE retention_ms IS NOT NULL OR delete_on_empty_ms > 0;`);
+    }
+    this.#db.exec("CREATE INDEX IF NOT EXISTS streams_due ON streams (due_at)");
+  }
+
+  /**
+   * Whether the file gives space back (`auto_vacuum = INCREMENTAL`). A file
+   * made before that is rewritten once (VACUUM) when it is small; a big one
+   * is left as it is, with a warning saying how to switch it offline.
+   */
+  #switchToIncrementalVacuum(path: string, maxBytes: number): boolean {
+    const mode = () => (this.#db.prepare("PRAGMA auto_vacuum").get() as { auto_vacuum: number }).auto_vacuum;
+    if (mode() === 2) return true;
+    if (mode() === 1) return false; // FULL: SQLite already shrinks the file at every commit
+    const { page_count: pages } = this.#db.prepare("PRAGMA page_count").get() as { page_count: number };
+    const { page_size: pageSize } = this.#db.prepare("PRAGMA page_size").get() as { page_size: number };
+    if (pages * pageSize <= maxBytes) {
+      this.#db.exec("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;");
+      return mode() === 2;
+    }
+    log.warn(
+      "sqlite file does not give space back (auto_vacuum off); to switch, stop RePlaya and run " +
+        "sqlite3 <file> 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;' (rewrites the file; needs as much free disk again)",
+      { path, mib: Math.round((pages * pageSize) / 1_048_576) },
+    );
+    return false;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#flush();
     this.#closed = true;
     clearInterval(this.#sweepTimer);
     for (const stream of [...this.#waiters.keys()]) this.#wake(stream);
+    await this.#sweeping?.catch(() => {}); // it stops at its next step
     this.#db.close();
   }
 
@@ -432,11 +577,15 @@ export class SqliteStore implements StreamStore {
     const retention = config.retentionAgeSecs ?? this.#defaults.retentionAgeSecs;
     if (retention !== undefined && !(retention > 0)) throw new InvalidError("retention age must be > 0");
     const deleteOnEmpty = config.deleteOnEmptyMinAgeSecs ?? this.#defaults.deleteOnEmptyMinAgeSecs ?? 0;
+    const now = this.#now();
+    // Due when it may be deleted for being empty; an append makes it due when its first record expires.
+    const due = deleteOnEmpty > 0 ? now + deleteOnEmpty * 1000 + 1 : null;
     const result = this.#sql.create.run(
       name,
-      this.#now(),
+      now,
       retention === undefined ? null : retention * 1000,
       deleteOnEmpty * 1000,
+      due,
     );
     return {
       id: Number(result.lastInsertRowid),
@@ -444,12 +593,33 @@ export class SqliteStore implements StreamStore {
       next_seq: 0,
       last_ts: 0,
       retention_ms: retention === undefined ? null : retention * 1000,
+      due_at: due,
     };
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new UnavailableError("store is closed");
   }
+}
+
+/**
+ * A pacer for background work: `await pace()` after each small step yields a
+ * macrotask once the steps since the last yield have held the loop for a slice.
+ */
+function pacer(): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < SLICE_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    since = performance.now();
+  };
+}
+
+/** The next chunk size: aims a step at half a slice; grows only while steps are full. */
+function adapt(size: number, ms: number, full: boolean): number {
+  const target = SLICE_MS / 2;
+  const next = ms > 0 ? Math.round((size * target) / ms) : size * 2;
+  return Math.max(16, Math.min(full ? next : Math.min(next, size), 8192));
 }
 
 /** The smallest string greater than every string starting with `prefix`, or null. */
