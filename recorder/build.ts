@@ -4,7 +4,8 @@
  * - replaya.iife.js: minified script-tag build (installs window.replaya)
  * - index.js + index.d.ts: ESM build and its bundled type declarations
  * - snippet.js + snippet.d.ts: the loader-snippet helper
- * - package.json + README.md for npm
+ * - package.json + README.md + LICENSE for npm (no dependencies: rrweb's
+ *   record-only build is bundled, see README.md)
  * Prints the IIFE size and fails if it exceeds the gzip budget.
  *
  * Run from the repository root: `deno run -A recorder/build.ts`
@@ -15,6 +16,9 @@ import { gzip } from "./src/compress.ts";
 
 /** Upper bound for the gzipped IIFE, rrweb included. */
 const GZIP_BUDGET_BYTES = 45 * 1024;
+
+/** The project's public repository, for package.json's repository, homepage and bugs. */
+const REPOSITORY = "https://github.com/replaya/replaya";
 
 const root = new URL("./", import.meta.url);
 const rootPath = decodeURIComponent(root.pathname);
@@ -133,6 +137,9 @@ try {
     version: config.version,
     description: "RePlaya browser recorder: rrweb session recording for a self-hosted RePlaya server",
     license: config.license,
+    repository: { type: "git", url: `git+${REPOSITORY}.git`, directory: "recorder" },
+    homepage: `${REPOSITORY}/tree/main/recorder#readme`,
+    bugs: { url: `${REPOSITORY}/issues` },
     type: "module",
     sideEffects: ["./replaya.iife.js"],
     main: "./index.js",
@@ -153,6 +160,7 @@ try {
       "snippet.d.ts",
       "replaya.iife.js",
       "README.md",
+      "LICENSE",
     ],
     keywords: ["session-replay", "rrweb", "replaya", "recorder"],
   };
@@ -161,6 +169,7 @@ try {
     JSON.stringify(pkg, null, 2) + "\n",
   );
   await Deno.copyFile(new URL("README.md", root), new URL("README.md", dist));
+  await Deno.copyFile(new URL("LICENSE", root), new URL("LICENSE", dist));
 
   const min = await Deno.readFile(new URL("replaya.iife.js", dist));
   const raw = await Deno.stat(`${tmp}/replaya.iife.js`);
