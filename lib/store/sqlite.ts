@@ -7,7 +7,8 @@
  * live tailing never polls. Retention and delete-on-empty are applied by the
  * store itself on a timer, in steps that each hold the event loop for a few
  * milliseconds, and the pages they free are given back to the file system
- * (incremental auto-vacuum).
+ * (incremental auto-vacuum). Checkpoints (copying the WAL back into the file,
+ * and its fsync) run on a worker thread, never on the event loop.
  *
  * @module
  */
@@ -42,6 +43,7 @@ import {
 } from "./types.ts";
 import { listLimit, readLimits, validateBatch, validateStreamName } from "./validate.ts";
 import { log } from "../log.ts";
+import type { CheckpointReply, CheckpointRequest } from "./sqlite_checkpointer.ts";
 
 /** Options for {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -128,6 +130,10 @@ const SLICE_MS = 8;
 const VACUUM_MIN_FREE_PAGES = 256;
 /** The WAL file is cut back to this size whenever it restarts. */
 const WAL_SIZE_LIMIT = 4 * 1024 * 1024;
+/** The WAL is checkpointed this long after a write (on the checkpointer's thread). */
+const CHECKPOINT_AFTER_MS = 250;
+/** A WAL this long (16 MiB) is checkpointed by the commit that grew it, if the checkpointer has not kept up. */
+const WAL_BACKSTOP_PAGES = 4_000;
 
 /**
  * SQLite-backed {@link StreamStore}.
@@ -151,6 +157,11 @@ export class SqliteStore implements StreamStore {
   #expireChunk = 256;
   /** Pages one vacuum step gives back, adapted the same way. */
   #vacuumChunk = 256;
+  #checkpointer: Checkpointer;
+  #checkpointTimer?: ReturnType<typeof setTimeout>;
+  #checkpointing?: Promise<CheckpointReply>;
+  /** Written to since the last checkpoint began. */
+  #dirty = false;
   #closed = false;
   #sql: Record<string, StatementSync>;
 
@@ -166,7 +177,10 @@ export class SqliteStore implements StreamStore {
       this.#db.exec("PRAGMA auto_vacuum = INCREMENTAL");
     }
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    this.#db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT}`);
+    // Checkpoints run on the checkpointer's thread (see #checkpoint); the one SQLite runs inside a commit is
+    // only a backstop (a WAL can restart only once a checkpoint has caught up with the writer).
+    this.#db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT}; PRAGMA wal_autocheckpoint = ${WAL_BACKSTOP_PAGES};`);
+    this.#checkpointer = new Checkpointer(options.path);
     this.#db.exec(SCHEMA);
     this.#migrate();
     this.#incremental = this.#switchToIncrementalVacuum(options.path, options.vacuumOnOpenMaxBytes ?? 64 * 1024 * 1024);
@@ -270,6 +284,7 @@ export class SqliteStore implements StreamStore {
         }
       }
       this.#db.exec("COMMIT");
+      this.#wrote();
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       const failure = new UnavailableError("sqlite write failed", { cause: error });
@@ -311,9 +326,14 @@ export class SqliteStore implements StreamStore {
       lastTs = ts;
       seq++;
     }
-    // The sweep looks at the stream again when its oldest record expires (records arrive in seq order).
+    // The sweep looks at the stream when its oldest record expires (records arrive in seq order); a stream's
+    // first records replace the time it could have been deleted for being empty.
     const expiresAt = row.retention_ms === null ? null : arrived + row.retention_ms + 1;
-    const due = expiresAt === null ? row.due_at : Math.min(row.due_at ?? expiresAt, expiresAt);
+    const due = expiresAt === null
+      ? row.due_at
+      : row.next_seq === 0 || row.due_at === null
+      ? expiresAt
+      : Math.min(row.due_at, expiresAt);
     this.#sql.update.run(fence, seq, lastTs, due, row.id);
     row.due_at = due;
     start.timestamp = firstTs;
@@ -467,6 +487,7 @@ export class SqliteStore implements StreamStore {
         const chunk = this.#expireChunk;
         const started = performance.now();
         const { changes } = this.#sql.expire.run(s.id, cutoff, chunk);
+        this.#wrote();
         this.#expireChunk = adapt(chunk, performance.now() - started, Number(changes) >= chunk);
         more = Number(changes) >= chunk;
         await pace();
@@ -482,6 +503,7 @@ export class SqliteStore implements StreamStore {
         ? (s.retention_ms === null ? null : first.arrived + s.retention_ms + 1)
         : (s.delete_on_empty_ms > 0 ? s.created_at + s.delete_on_empty_ms + 1 : null);
       this.#sql.setDue.run(due, s.id);
+      this.#wrote();
     }
     await pace();
   }
@@ -489,18 +511,55 @@ export class SqliteStore implements StreamStore {
   /**
    * Gives free pages back to the file system with `PRAGMA incremental_vacuum`,
    * a few at a time, then checkpoints so the file itself shrinks (in WAL mode
-   * the database file is only cut at a checkpoint).
+   * the database file is only cut at a checkpoint) and cuts the WAL.
    */
   async #vacuum(pace: () => Promise<void>): Promise<void> {
     if (!this.#incremental || this.#closed || this.#freePages() < VACUUM_MIN_FREE_PAGES) return;
     for (let free = this.#freePages(); free > 0 && !this.#closed; free = this.#freePages()) {
       const pages = Math.min(this.#vacuumChunk, free);
       const started = performance.now();
-      this.#db.exec(`PRAGMA incremental_vacuum(${pages})`);
+      // Each row of the pragma is one page freed: it must be stepped to the end (`exec` and `run` step once).
+      this.#db.prepare(`PRAGMA incremental_vacuum(${pages})`).all();
+      this.#wrote();
       this.#vacuumChunk = adapt(pages, performance.now() - started, pages === this.#vacuumChunk);
       await pace();
     }
-    if (!this.#closed) this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    const reply = await this.#checkpoint();
+    // Everything copied back: cutting the WAL file is all that is left, a few milliseconds here.
+    if (!this.#closed && reply.ok && reply.result && reply.result.log === reply.result.checkpointed) {
+      this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+  }
+
+  /** Something was committed: a checkpoint follows within {@link CHECKPOINT_AFTER_MS}. */
+  #wrote(): void {
+    this.#dirty = true;
+    if (this.#checkpointTimer !== undefined || this.#checkpointing || this.#closed) return;
+    this.#checkpointTimer = setTimeout(() => void this.#checkpoint(), CHECKPOINT_AFTER_MS);
+    Deno.unrefTimer(Number(this.#checkpointTimer));
+  }
+
+  /**
+   * Checkpoints now, on the checkpointer's thread (one at a time). Should the
+   * worker fail, SQLite's own checkpoints inside commits take over.
+   */
+  #checkpoint(): Promise<CheckpointReply> {
+    clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = undefined;
+    if (this.#closed) return Promise.resolve({ id: 0, ok: false, error: "closed" });
+    this.#checkpointing ??= (async () => {
+      this.#dirty = false;
+      const reply = await this.#checkpointer.checkpoint();
+      if (!reply.ok && !this.#closed) {
+        log.warn("sqlite checkpointer failed; checkpoints run inside commits from now on", { error: reply.error });
+        this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
+      }
+      return reply;
+    })().finally(() => {
+      this.#checkpointing = undefined;
+      if (this.#dirty) this.#wrote();
+    });
+    return this.#checkpointing;
   }
 
   #freePages(): number {
@@ -547,7 +606,10 @@ export class SqliteStore implements StreamStore {
     clearInterval(this.#sweepTimer);
     for (const stream of [...this.#waiters.keys()]) this.#wake(stream);
     await this.#sweeping?.catch(() => {}); // it stops at its next step
-    this.#db.close();
+    clearTimeout(this.#checkpointTimer);
+    await this.#checkpointing;
+    await this.#checkpointer.close();
+    this.#db.close(); // the last connection: SQLite checkpoints and removes the WAL
   }
 
   #drop(id: number): void {
@@ -556,6 +618,7 @@ export class SqliteStore implements StreamStore {
       this.#sql.deleteRecords.run(id);
       this.#sql.deleteStream.run(id);
       this.#db.exec("COMMIT");
+      this.#wrote();
     } catch (error) {
       this.#db.exec("ROLLBACK");
       throw new UnavailableError("sqlite delete failed", { cause: error });
@@ -580,6 +643,7 @@ export class SqliteStore implements StreamStore {
     const now = this.#now();
     // Due when it may be deleted for being empty; an append makes it due when its first record expires.
     const due = deleteOnEmpty > 0 ? now + deleteOnEmpty * 1000 + 1 : null;
+    this.#wrote();
     const result = this.#sql.create.run(
       name,
       now,
@@ -599,6 +663,60 @@ export class SqliteStore implements StreamStore {
 
   #assertOpen(): void {
     if (this.#closed) throw new UnavailableError("store is closed");
+  }
+}
+
+/**
+ * Checkpoints on a Worker (`sqlite_checkpointer.ts`) with its own connection,
+ * one request at a time; the worker starts on the first one. A worker that
+ * fails answers every request not ok.
+ */
+class Checkpointer {
+  #worker?: Worker;
+  #failed?: string;
+  #next = 0;
+  #waiting = new Map<number, (reply: CheckpointReply) => void>();
+
+  constructor(readonly path: string) {}
+
+  checkpoint(): Promise<CheckpointReply> {
+    return this.#call({ op: "checkpoint", path: this.path });
+  }
+
+  /** Closes the worker's connection and ends the worker. */
+  async close(): Promise<void> {
+    if (!this.#worker) return;
+    await this.#call({ op: "close" });
+    this.#worker?.terminate();
+    this.#worker = undefined;
+  }
+
+  #call(request: { op: "checkpoint"; path: string } | { op: "close" }): Promise<CheckpointReply> {
+    const id = ++this.#next;
+    if (this.#failed) return Promise.resolve({ id, ok: false, error: this.#failed });
+    if (!this.#worker) {
+      const worker = new Worker(new URL("./sqlite_checkpointer.ts", import.meta.url), {
+        type: "module",
+        name: "replaya-sqlite-checkpointer",
+      });
+      worker.onmessage = ({ data }: MessageEvent<CheckpointReply>) => {
+        this.#waiting.get(data.id)?.(data);
+        this.#waiting.delete(data.id);
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        this.#failed = event.message || "checkpointer worker failed";
+        worker.terminate();
+        this.#worker = undefined;
+        for (const [waiting, resolve] of this.#waiting) resolve({ id: waiting, ok: false, error: this.#failed });
+        this.#waiting.clear();
+      };
+      this.#worker = worker;
+    }
+    return new Promise((resolve) => {
+      this.#waiting.set(id, resolve);
+      this.#worker!.postMessage({ ...request, id } as CheckpointRequest);
+    });
   }
 }
 

@@ -132,7 +132,7 @@ Deno.test("sqlite: a stream is swept again when its next record expires; records
   await store.append("s", [rec("a", now)]);
   now += 50_000;
   await store.append("s", [rec("b", now)]);
-  await store.sweep(); // due at 30 s (delete-on-empty age) but not empty: due again when "a" expires
+  await store.sweep(); // not due: the stream is swept when "a" expires
   now += 10_001;
   await store.sweep();
   assert.deepEqual((await store.read("s")).records.map((r) => new TextDecoder().decode(r.body)), ["b"]);
