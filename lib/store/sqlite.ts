@@ -132,8 +132,8 @@ const VACUUM_MIN_FREE_PAGES = 256;
 const WAL_SIZE_LIMIT = 4 * 1024 * 1024;
 /** The WAL is checkpointed this long after a write (on the checkpointer's thread). */
 const CHECKPOINT_AFTER_MS = 250;
-/** A WAL this long (16 MiB) is checkpointed by the commit that grew it, if the checkpointer has not kept up. */
-const WAL_BACKSTOP_PAGES = 4_000;
+/** A WAL this long (4 MiB, SQLite's default) is checkpointed by the commit that grew it, if the checkpointer has not caught up. */
+const WAL_BACKSTOP_PAGES = 1_000;
 
 /**
  * SQLite-backed {@link StreamStore}.
@@ -733,11 +733,15 @@ function pacer(): () => Promise<void> {
   };
 }
 
-/** The next chunk size: aims a step at half a slice; grows only while steps are full. */
+/**
+ * The next chunk size: aims a step at half a slice, at most doubling (the cost of a step varies: a vacuum
+ * step that has to move pages costs far more than one that cuts free pages off the end), growing only
+ * while steps are full.
+ */
 function adapt(size: number, ms: number, full: boolean): number {
   const target = SLICE_MS / 2;
   const next = ms > 0 ? Math.round((size * target) / ms) : size * 2;
-  return Math.max(16, Math.min(full ? next : Math.min(next, size), 8192));
+  return Math.max(16, Math.min(next, full ? size * 2 : size, 4096));
 }
 
 /** The smallest string greater than every string starting with `prefix`, or null. */
