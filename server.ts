@@ -11,7 +11,7 @@ import { createApp } from "./app.ts";
 import { AppendTokens } from "./lib/auth/append_tokens.ts";
 import { COOKIE_MAX_AGE_SECS, DashboardAuth } from "./lib/auth/dashboard.ts";
 import { Revocations } from "./lib/auth/revocations.ts";
-import { loadManifest, type Manifest, readManifest } from "./lib/islands/manifest.ts";
+import { fixedManifest, type ManifestSource, readManifest, startManifest } from "./lib/islands/manifest.ts";
 import { derivedProjectKey, resolveSecret } from "./lib/auth/secrets.ts";
 import { instrumentStore, Metrics } from "./lib/metrics.ts";
 import { configureLog, log } from "./lib/log.ts";
@@ -63,10 +63,10 @@ export async function startServer(
   options: { store?: StreamStore; quiet?: boolean; build?: boolean } = {},
 ): Promise<RunningServer> {
   // Production (or a process that may not build) only reads `deno task build`'s output; development builds when
-  // bundles are missing or stale; tests build once up front instead.
-  const manifest: Manifest = options.build === false
-    ? await readManifest() ?? { sourceHash: "", islands: {}, recorder: "/recorder.js" }
-    : await loadManifest({ production: config.mode === "production" });
+  // bundles are missing or stale, in the background while it already serves; tests build once up front instead.
+  const manifest: ManifestSource = options.build === false
+    ? fixedManifest(await readManifest() ?? { sourceHash: "", islands: {}, recorder: "/recorder.js" })
+    : await startManifest({ production: config.mode === "production" });
   const rawStore = options.store ?? withPrefix(await openConfiguredStore(config), config.streamPrefix);
   configureLog({ format: config.log.format, requests: config.log.requests && !options.quiet });
   const metrics = new Metrics();
@@ -99,7 +99,7 @@ export async function startServer(
     auth,
     projectKeys,
     metrics,
-    manifest: () => manifest,
+    manifest: manifest.current,
     shutdown: shutdown.signal,
   });
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
@@ -124,7 +124,11 @@ export async function startServer(
     const where = rawStore.info.backend === "sqlite"
       ? rawStore.info.location
       : `${rawStore.info.location} (basin ${rawStore.info.basin})`;
-    log.info(`RePlaya listening on ${url}`, { store: rawStore.info.backend, location: where, version: VERSION });
+    log.info(`RePlaya listening on ${url} (set up recording: ${url}/setup)`, {
+      store: rawStore.info.backend,
+      location: where,
+      version: VERSION,
+    });
   }
   return { url, app, store: rawStore, sessions, projectKeys, close };
 }

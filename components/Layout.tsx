@@ -15,11 +15,18 @@ export interface LayoutProps {
   /** Shows the logout button (with its CSRF token) when login is on. */
   logout?: { csrf: string };
   active?: "sessions" | "live" | "setup";
+  /**
+   * The island bundles are still being built (a development server's first
+   * start) or failed to build: the page works without its islands, says so,
+   * and while building reloads itself every 2 s (a meta refresh, not a script).
+   */
+  bundles?: "building" | "failed";
   children: ComponentChildren;
 }
 
 /** Wraps a page. */
-export function Layout({ title, scripts = [], styles = [], logout, active, children }: LayoutProps) {
+export function Layout({ title, scripts = [], styles = [], logout, active, bundles, children }: LayoutProps) {
+  const waiting = bundles && scripts.length > 0 ? bundles : undefined;
   return (
     <html lang="en">
       <head>
@@ -29,7 +36,8 @@ export function Layout({ title, scripts = [], styles = [], logout, active, child
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/static/app.css" />
         {styles.map((href) => <link key={href} rel="stylesheet" href={href} />)}
-        {scripts.map((src) => <script key={src} type="module" src={src} />)}
+        {scripts.filter((src) => src).map((src) => <script key={src} type="module" src={src} />)}
+        {waiting === "building" && <meta http-equiv="refresh" content="2" />}
       </head>
       <body>
         <header class="top">
@@ -48,7 +56,17 @@ export function Layout({ title, scripts = [], styles = [], logout, active, child
             </form>
           )}
         </header>
-        <main>{children}</main>
+        <main>
+          {waiting && (
+            <p class="notice" data-testid="bundles-pending" data-state={waiting}>
+              {waiting === "building"
+                ? "Building the browser bundles (first start)… live updates and the player appear when they are " +
+                  "ready; this page reloads by itself."
+                : "The browser bundles failed to build (see the server log): live updates and the player are off."}
+            </p>
+          )}
+          {children}
+        </main>
       </body>
     </html>
   );

@@ -56,6 +56,8 @@ export function pageRoutes(deps: PageDeps): Hono {
   const { sessions, auth } = deps;
   const app = new Hono();
   const island = (name: string) => deps.manifest().islands[name];
+  /** Set while a development server is still building the island bundles (or failed to). */
+  const bundles = () => deps.manifest().pending;
   const logoutOf = (c: Context) => {
     const viewer = c.get("viewer");
     return viewer.loginRequired ? { csrf: viewer.csrf } : undefined;
@@ -107,7 +109,13 @@ export function pageRoutes(deps: PageDeps): Hono {
     const liveOn = !cursor && !isFiltered(filter);
     return html(
       c,
-      <Layout title="Sessions" active="sessions" scripts={liveOn ? [island("LiveSessions")] : []} logout={logoutOf(c)}>
+      <Layout
+        title="Sessions"
+        active="sessions"
+        scripts={liveOn ? [island("LiveSessions")] : []}
+        bundles={bundles()}
+        logout={logoutOf(c)}
+      >
         <h1>Sessions</h1>
         <Filters values={c.req.query()} />
         {liveOn && <Island name="LiveSessions" component={LiveSessions} props={{ enabled: true }} />}
@@ -155,6 +163,7 @@ export function pageRoutes(deps: PageDeps): Hono {
         title="Live"
         active="live"
         scripts={[island("LiveWall")]}
+        bundles={bundles()}
         styles={["/static/player.css"]}
         logout={logoutOf(c)}
       >
@@ -182,7 +191,13 @@ export function pageRoutes(deps: PageDeps): Hono {
     }
     return html(
       c,
-      <Layout title="Session" scripts={[island("Player")]} styles={["/static/player.css"]} logout={logoutOf(c)}>
+      <Layout
+        title="Session"
+        scripts={[island("Player")]}
+        bundles={bundles()}
+        styles={["/static/player.css"]}
+        logout={logoutOf(c)}
+      >
         <SessionHeader
           meta={details.meta}
           live={details.live}

@@ -33,6 +33,12 @@ export interface Manifest {
   islands: Record<string, string>;
   /** URL path of the recorder IIFE */
   recorder: string;
+  /**
+   * Only while a development server builds in the background (`building`: no
+   * islands or recorder yet; pages work without their islands and say so) or
+   * after that build failed (`failed`); never in a manifest file.
+   */
+  pending?: "building" | "failed";
 }
 
 /** The build is missing or incomplete and this process does not build it. */
@@ -87,8 +93,43 @@ export async function readBuild(root = ROOT): Promise<Manifest> {
 export async function loadManifest(
   options: { production: boolean; root?: string; log?: (line: string) => void },
 ): Promise<Manifest> {
+  return await (await startManifest(options)).ready;
+}
+
+/** The manifest a server serves: `current()` now, `ready` once the bundles are built. */
+export interface ManifestSource {
+  current(): Manifest;
+  ready: Promise<Manifest>;
+}
+
+/**
+ * Like {@link loadManifest}, but a development server that must build does
+ * so in the background: until the build is done `current()` is a manifest
+ * with `pending: "building"`, so the server listens at once (a fresh clone's
+ * first start) and its pages say the bundles are on their way. A failed
+ * build is logged and leaves `pending: "failed"`; `ready` then rejects.
+ */
+export async function startManifest(
+  options: { production: boolean; root?: string; log?: (line: string) => void },
+): Promise<ManifestSource> {
   const root = options.root ?? ROOT;
-  if (options.production || !mayBuild(root)) return await readBuild(root);
-  const { ensureBuilt } = await import("./build.ts");
-  return await ensureBuilt(root, options.log);
+  const log = options.log ?? console.log;
+  if (options.production || !mayBuild(root)) return fixedManifest(await readBuild(root));
+  const { build, buildState } = await import("./build.ts");
+  const { hash, current, stale } = await buildState(root);
+  if (current) return fixedManifest(current);
+  log(stale ? "Bundles are stale; rebuilding in the background…" : "Building browser bundles in the background…");
+  let manifest: Manifest = { sourceHash: "", islands: {}, recorder: "/recorder.js", pending: "building" };
+  const ready = build(root, hash, { recorder: "script" }).then((built) => (manifest = built), (error) => {
+    manifest = { ...manifest, pending: "failed" };
+    log(`Building the browser bundles failed; pages work without their islands until a restart: ${error}`);
+    throw error;
+  });
+  ready.catch(() => {}); // reported above; `ready` still rejects for whoever awaits it
+  return { current: () => manifest, ready };
+}
+
+/** A manifest that is already built. */
+export function fixedManifest(manifest: Manifest): ManifestSource {
+  return { current: () => manifest, ready: Promise.resolve(manifest) };
 }
