@@ -33,8 +33,28 @@ export interface FeedItem {
   droppedEvents?: number;
   /** Target node of a click or input. */
   nodeId?: number;
-  /** Consecutive inputs into the same field, shown as one row. */
+  /** Repeats collapsed into this row (see {@link isRepeat}); absent or 1 for a single event. */
   count?: number;
+  /** Capture time of the last repeat collapsed into this row. */
+  lastTs?: number;
+  /** Inputs: how many different fields the collapsed changes touched. */
+  fields?: number;
+  /** Network requests: what the recorder captured. */
+  request?: NetworkDetails;
+}
+
+/** A network request as the recorder captured it (no headers, no bodies). */
+export interface NetworkDetails {
+  method: string;
+  url: string;
+  /** HTTP status; 0 when the request failed. */
+  status: number;
+  failed: boolean;
+  durationMs?: number;
+  /** Response size in bytes, when the recorder captured it. */
+  size?: number;
+  /** `fetch` or `xhr`. */
+  type?: string;
 }
 
 /** Tabs of the feed panel. */
@@ -45,6 +65,40 @@ export const MASKED_VALUE = "••••";
 
 const MAX_TEXT = 300;
 
+/** Identical rows of one kind this close together collapse into one row with a count (a rage click, a log loop). */
+export const REPEAT_WINDOW_MS = 2_000;
+/**
+ * Inputs into different fields this close together come from one action: a
+ * toggle the page mirrors into other fields, a "select all". One row.
+ */
+export const INPUT_BURST_MS = 50;
+
+/**
+ * Whether `next` (the event after `previous` in the feed) collapses into
+ * `previous`'s row: keystrokes into one field; inputs of one burst
+ * ({@link INPUT_BURST_MS}) or with the same description; identical clicks,
+ * console messages, errors and custom events within {@link REPEAT_WINDOW_MS}.
+ * Pages, requests, identify and gaps are never collapsed.
+ */
+export function isRepeat(previous: FeedItem, next: Omit<FeedItem, "key">): boolean {
+  if (previous.kind !== next.kind) return false;
+  const since = next.ts - (previous.lastTs ?? previous.ts);
+  if (since < 0) return false;
+  switch (next.kind) {
+    case "input":
+      if (next.nodeId !== undefined && next.nodeId === previous.nodeId) return true;
+      return since <= INPUT_BURST_MS || (since <= REPEAT_WINDOW_MS && next.text === previous.text);
+    case "click":
+    case "console":
+    case "error":
+    case "track":
+      return since <= REPEAT_WINDOW_MS && next.text === previous.text && next.detail === previous.detail &&
+        next.level === previous.level;
+    default:
+      return false;
+  }
+}
+
 /** Builds feed items from events pushed in stream order; `items` is a fresh array after each change. */
 export class FeedBuilder {
   #items: FeedItem[] = [];
@@ -54,6 +108,8 @@ export class FeedBuilder {
   #lastHref: string | undefined;
   #openGaps: FeedItem[] = [];
   #next = 0;
+  // Input rows: the target described in the row, and the fields their changes touched.
+  #inputs = new Map<string, { target: string; nodes: Set<number | undefined> }>();
 
   /** The items so far, sorted by time. The same array until the next change. */
   get items(): readonly FeedItem[] {
@@ -108,11 +164,6 @@ export class FeedBuilder {
         // Programmatic changes are not the visitor's input.
         if (data.userTriggered === false) break;
         const nodeId = typeof data.id === "number" ? data.id : undefined;
-        const last = this.#items[this.#items.length - 1];
-        if (last?.kind === "input" && nodeId !== undefined && last.nodeId === nodeId) {
-          this.#replace(last, { ...last, count: (last.count ?? 1) + 1 });
-          break;
-        }
         const target = nodeId === undefined ? "a field" : this.#nodes.describe(nodeId) ?? `node #${nodeId}`;
         this.#add({ kind: "input", ts, text: `Input in ${target}`, detail: MASKED_VALUE, nodeId, count: 1 });
         break;
@@ -148,15 +199,27 @@ export class FeedBuilder {
         const status = num("status") ?? 0;
         const failed = status === 0 || payload.error === true;
         const duration = num("durationMs");
+        const size = num("size");
+        const method = (str("method") || "GET").toUpperCase();
         const parts = [failed ? "failed" : String(status)];
         if (duration !== undefined) parts.push(formatRequestTime(duration));
+        if (size !== undefined) parts.push(formatBytes(size));
         this.#add({
           kind: "network",
           ts,
-          text: shorten(`${(str("method") || "GET").toUpperCase()} ${str("url")}`, MAX_TEXT),
+          text: shorten(`${method} ${str("url")}`, MAX_TEXT),
           detail: parts.join(" · "),
           status,
           level: failed || status >= 400 ? "error" : undefined,
+          request: {
+            method: shorten(method, 20),
+            url: shorten(str("url"), 2_000),
+            status,
+            failed,
+            durationMs: duration,
+            size,
+            type: str("type") || undefined,
+          },
         });
         break;
       }
@@ -197,13 +260,33 @@ export class FeedBuilder {
   }
 
   #add(fields: Omit<FeedItem, "key">): FeedItem {
-    const item: FeedItem = { key: `f${this.#next++}`, ...fields };
     const items = this.#items;
+    const last = items[items.length - 1];
+    if (last && isRepeat(last, fields)) return this.#collapse(last, fields);
+    const item: FeedItem = { key: `f${this.#next++}`, ...fields };
+    if (item.kind === "input") {
+      this.#inputs.set(item.key, { target: item.text, nodes: new Set([item.nodeId]) });
+      item.fields = 1;
+    }
     // Batches arrive in order; a late event is placed by time all the same.
     if (!items.length || items[items.length - 1].ts <= item.ts) items.push(item);
     else items.splice(indexAtTime(items, item.ts) + 1, 0, item);
     this.#changed = true;
     return item;
+  }
+
+  #collapse(row: FeedItem, repeat: Omit<FeedItem, "key">): FeedItem {
+    const merged: FeedItem = { ...row, count: (row.count ?? 1) + 1, lastTs: repeat.ts };
+    const input = this.#inputs.get(row.key);
+    if (input) {
+      input.nodes.add(repeat.nodeId);
+      merged.fields = input.nodes.size;
+      merged.text = input.nodes.size > 1
+        ? `${input.target} and ${plural(input.nodes.size - 1, "other field", "other fields")}`
+        : input.target;
+    }
+    this.#replace(row, merged);
+    return merged;
   }
 
   #replace(old: FeedItem, next: FeedItem): void {
@@ -255,6 +338,40 @@ export function availableTabs(items: readonly FeedItem[]): FeedTab[] {
   if (items.some((item) => item.kind === "console")) tabs.push("console");
   if (items.some((item) => item.kind === "network")) tabs.push("network");
   return tabs;
+}
+
+/** Console levels, in the order the console pane's filters show them. */
+export const CONSOLE_LEVELS: readonly string[] = ["error", "warn", "info", "log", "debug"];
+
+/** The level a console-pane row files under: errors are `error`, console messages their own level. */
+export function consoleLevelOf(item: FeedItem): string {
+  if (item.kind === "error") return "error";
+  return item.level && CONSOLE_LEVELS.includes(item.level) ? item.level : "log";
+}
+
+/** What the console pane shows: levels switched on, and text to look for (case-insensitive). */
+export interface ConsoleFilter {
+  levels: ReadonlySet<string>;
+  query: string;
+}
+
+/** The console pane's rows (from {@link itemsForTab}) that pass the filter. */
+export function filterConsole(items: readonly FeedItem[], filter: ConsoleFilter): readonly FeedItem[] {
+  const query = filter.query.trim().toLowerCase();
+  return items.filter((item) =>
+    filter.levels.has(consoleLevelOf(item)) &&
+    (!query || item.text.toLowerCase().includes(query) || (item.detail?.toLowerCase().includes(query) ?? false))
+  );
+}
+
+/** Rows per console level, for the filter buttons. */
+export function consoleLevelCounts(items: readonly FeedItem[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const level = consoleLevelOf(item);
+    counts.set(level, (counts.get(level) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** The items a tab lists: everything, console messages with errors, or network requests. */

@@ -1,11 +1,19 @@
 import assert from "node:assert/strict";
 import {
   availableTabs,
+  CONSOLE_LEVELS,
+  consoleLevelCounts,
+  consoleLevelOf,
   deriveFeed,
   FeedBuilder,
+  type FeedItem,
+  filterConsole,
   indexAtTime,
+  INPUT_BURST_MS,
+  isRepeat,
   itemsForTab,
   MASKED_VALUE,
+  REPEAT_WINDOW_MS,
 } from "../../islands/player/feed.ts";
 import { click, custom, fullSnapshot, input, meta, mouseMove, T0 } from "./_events.ts";
 
@@ -149,7 +157,7 @@ Deno.test("feed: items is the same array until something changes", () => {
 });
 
 Deno.test("feed: indexAtTime finds the last item at or before a time", () => {
-  const items = deriveFeed([meta(0), fullSnapshot(1), click(100, 9), click(200, 9), click(200, 12), click(300, 9)]);
+  const items = deriveFeed([meta(0), fullSnapshot(1), click(100, 9), click(200, 16), click(200, 12), click(300, 9)]);
   assert.equal(indexAtTime(items, T0 - 1), -1);
   assert.equal(indexAtTime(items, T0), 0);
   assert.equal(indexAtTime(items, T0 + 150), 1);
@@ -182,4 +190,123 @@ Deno.test("feed: malformed events and payloads are skipped or shown safely", () 
     { type: 5, timestamp: T0 + 4, data: { tag: 7 } },
   ]);
   assert.deepEqual(items.map((item) => [item.kind, item.text]), [["click", "Click"], ["network", "GET"]]);
+});
+
+Deno.test("feed: one toggle the page mirrors into seven more fields makes one input row", () => {
+  // A click on a checkbox, and the page's script setting seven other inputs in the same task.
+  const items = deriveFeed([
+    meta(0),
+    fullSnapshot(1),
+    click(1_000, 18),
+    input(1_002, 11),
+    ...[16, 11, 16, 11, 16, 11, 16].map((id, i) => input(1_003 + i, id)),
+  ]);
+  const inputs = items.filter((item) => item.kind === "input");
+  assert.equal(inputs.length, 1);
+  assert.equal(inputs[0].count, 8);
+  assert.equal(inputs[0].fields, 2);
+  assert.equal(inputs[0].text, "Input in input “Email” and 1 other field");
+  assert.equal(inputs[0].ts, T0 + 1_002);
+  assert.equal(inputs[0].lastTs, T0 + 1_009);
+});
+
+Deno.test("isRepeat: which consecutive rows collapse", () => {
+  const row = (fields: Partial<FeedItem>): FeedItem => ({
+    key: "k",
+    kind: "click",
+    ts: T0,
+    text: "Click on a",
+    ...fields,
+  });
+  // Inputs: the same field at any pace, a burst across fields, the same description within the window.
+  const typed = row({ kind: "input", text: "Input in a", nodeId: 1 });
+  assert.ok(isRepeat(typed, row({ kind: "input", text: "Input in a", nodeId: 1, ts: T0 + 60_000 })));
+  assert.ok(isRepeat(typed, row({ kind: "input", text: "Input in b", nodeId: 2, ts: T0 + INPUT_BURST_MS })));
+  assert.ok(!isRepeat(typed, row({ kind: "input", text: "Input in b", nodeId: 2, ts: T0 + INPUT_BURST_MS + 1 })));
+  assert.ok(isRepeat(typed, row({ kind: "input", text: "Input in a", nodeId: 3, ts: T0 + 1_000 })));
+  // Identical clicks, console messages and errors within the window; not after it, not when different.
+  const clicked = row({});
+  assert.ok(isRepeat(clicked, row({ ts: T0 + REPEAT_WINDOW_MS })));
+  assert.ok(!isRepeat(clicked, row({ ts: T0 + REPEAT_WINDOW_MS + 1 })));
+  assert.ok(!isRepeat(clicked, row({ text: "Click on b", ts: T0 + 10 })));
+  assert.ok(
+    isRepeat({ ...clicked, lastTs: T0 + 1_500 }, row({ ts: T0 + 3_000 })),
+    "the window runs from the last repeat",
+  );
+  const log = row({ kind: "console", text: "retry", level: "warn" });
+  assert.ok(isRepeat(log, row({ kind: "console", text: "retry", level: "warn", ts: T0 + 5 })));
+  assert.ok(!isRepeat(log, row({ kind: "console", text: "retry", level: "error", ts: T0 + 5 })));
+  // Never: pages, requests, other kinds, earlier events.
+  assert.ok(!isRepeat(row({ kind: "network", text: "GET /a" }), row({ kind: "network", text: "GET /a", ts: T0 + 1 })));
+  assert.ok(!isRepeat(row({ kind: "page", text: "/" }), row({ kind: "page", text: "/", ts: T0 + 1 })));
+  assert.ok(!isRepeat(clicked, row({ kind: "input", text: "Click on a" })));
+  assert.ok(!isRepeat(clicked, row({ ts: T0 - 1 })));
+});
+
+Deno.test("feed: a rage click and a log loop collapse into one row each, with counts", () => {
+  const items = deriveFeed([
+    meta(0),
+    fullSnapshot(1),
+    ...[100, 250, 400, 550, 700].map((t) => click(t, 9)),
+    click(800, 12),
+    ...[1_000, 1_010, 1_020].map((t) => custom(t, "replaya.console", { level: "error", message: "retry failed" })),
+    click(9_000, 9),
+  ]);
+  assert.deepEqual(items.map((item) => [item.kind, item.count ?? 1]), [
+    ["page", 1],
+    ["click", 5],
+    ["click", 1],
+    ["console", 3],
+    ["click", 1],
+  ]);
+});
+
+Deno.test("feed: requests keep method, URL, status, duration and size for the network pane", () => {
+  const [ok, failed] = deriveFeed([
+    custom(10, "replaya.network", {
+      type: "fetch",
+      method: "get",
+      url: "https://shop.example/api/cart",
+      status: 200,
+      durationMs: 87,
+      size: 2_345,
+    }),
+    custom(20, "replaya.network", { type: "xhr", method: "POST", url: "/pay", status: 0, error: true }),
+  ]);
+  assert.deepEqual(ok.request, {
+    method: "GET",
+    url: "https://shop.example/api/cart",
+    status: 200,
+    failed: false,
+    durationMs: 87,
+    size: 2_345,
+    type: "fetch",
+  });
+  assert.equal(ok.detail, "200 · 87 ms · 2.3 KiB");
+  assert.equal(failed.request?.failed, true);
+  assert.equal(failed.request?.size, undefined);
+  assert.equal(failed.level, "error");
+});
+
+Deno.test("console pane: filters by level and by text, case-insensitively, in messages and details", () => {
+  const items = itemsForTab(
+    deriveFeed([
+      custom(10, "replaya.console", { level: "log", message: "cart loaded" }),
+      custom(20, "replaya.console", { level: "warn", message: "Slow response" }),
+      custom(30, "replaya.console", { level: "debug", message: "tick" }),
+      custom(40, "replaya.error", { message: "TypeError: x", source: "https://shop.example/cart.js", line: 3 }),
+      custom(50, "replaya.console", { level: "bogus", message: "odd level" }),
+    ]),
+    "console",
+  );
+  assert.deepEqual(items.map(consoleLevelOf), ["log", "warn", "debug", "error", "log"]);
+  assert.deepEqual([...consoleLevelCounts(items)], [["log", 2], ["warn", 1], ["debug", 1], ["error", 1]]);
+  const all = new Set(CONSOLE_LEVELS);
+  const texts = (filter: { levels: ReadonlySet<string>; query: string }) =>
+    filterConsole(items, filter).map((item) => item.text);
+  assert.equal(texts({ levels: all, query: "" }).length, 5);
+  assert.deepEqual(texts({ levels: new Set(["error", "warn"]), query: "" }), ["Slow response", "TypeError: x"]);
+  assert.deepEqual(texts({ levels: all, query: "  CART " }), ["cart loaded", "TypeError: x"], "the detail counts");
+  assert.deepEqual(texts({ levels: new Set(["log"]), query: "cart" }), ["cart loaded"]);
+  assert.deepEqual(texts({ levels: new Set(), query: "" }), []);
 });
