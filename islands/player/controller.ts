@@ -6,9 +6,11 @@
  * @module
  */
 import { FeedBuilder, type FeedItem } from "./feed.ts";
+import { InactivityTracker, skipTarget, type Stretch } from "./inactivity.ts";
 import {
   clampOffset,
   liveCatchUpOffset,
+  nextSpeed,
   type PlayerStatus,
   playerStatus,
   resumeOffset,
@@ -22,11 +24,13 @@ import type { RrwebEvent, SessionMeta, StopInfo } from "@replaya/recorder/wire";
 export interface PlayerHandle {
   /** Appends an event to the loaded recording. */
   addEvent(event: RrwebEvent): void;
-  /** Moves to an offset (ms from the first event), playing or paused. */
+  /**
+   * Moves to an offset (ms from the first event), playing from there, or
+   * paused there with every event at or before it applied.
+   */
   goto(offset: number, play: boolean): void;
   pause(): void;
   setSpeed(speed: number): void;
-  setSkipInactive(skip: boolean): void;
   /** Playback position, ms from the first event. */
   currentTime(): number;
   /** Called when playback reaches the last loaded event. */
@@ -36,10 +40,9 @@ export interface PlayerHandle {
   destroy(): void;
 }
 
-/** Options the replayer is mounted with. */
+/** Options the replayer is mounted with (inactivity is skipped by the controller, not the replayer). */
 export interface MountOptions {
   speed: number;
-  skipInactive: boolean;
   width: number;
   height: number;
 }
@@ -70,6 +73,10 @@ export interface ReplayState {
   /** Length of the loaded recording, ms. */
   total: number;
   feed: readonly FeedItem[];
+  /** Stretches without the visitor's activity (shaded on the timeline; skipped when `skipInactive`). */
+  inactive: readonly Stretch[];
+  /** Offset of the first frame (the first full snapshot): nothing before it can be shown. */
+  firstFrame: number;
   /** The viewer wants playback running (the button offers Pause). */
   playing: boolean;
   /** Playback sits at the live edge and keeps up with new events. */
@@ -103,6 +110,7 @@ export class ReplayController {
   readonly #deps: Required<ControllerDeps>;
   readonly #live: boolean;
   readonly #feed = new FeedBuilder();
+  readonly #inactivity = new InactivityTracker();
   readonly #listeners = new Set<(state: ReplayState) => void>();
   #stream: { close(): void } | undefined;
   #player: PlayerHandle | undefined;
@@ -133,7 +141,10 @@ export class ReplayController {
   #error: string | undefined;
   #state: ReplayState;
 
-  /** @param options.live the page rendered this as a live session: jump to its live edge once caught up. */
+  /**
+   * @param options.live the page rendered this as a live session: play while the history loads and jump to
+   * its live edge once caught up. Otherwise the recording opens paused at its first frame.
+   */
   constructor(deps: ControllerDeps, options: { live: boolean; speed?: number; skipInactive?: boolean }) {
     this.#deps = {
       defer: (fn) => setTimeout(fn, 50),
@@ -208,7 +219,7 @@ export class ReplayController {
     this.#starved = false;
     const current = this.currentTime();
     const atEnd = current >= this.#total() - END_SLACK_MS;
-    player.goto(atEnd && !this.#liveStream ? 0 : current, true);
+    player.goto(atEnd && !this.#liveStream ? this.#firstFrame() : current, true);
     this.#changed();
   }
 
@@ -231,8 +242,23 @@ export class ReplayController {
     this.#following = false;
     this.#starved = false;
     this.#cancelJump();
-    player.goto(clampOffset(offset, this.#total()), this.#wantPlaying);
+    player.goto(clampOffset(Math.max(offset, this.#firstFrame()), this.#total()), this.#wantPlaying);
     this.#changed();
+  }
+
+  /** Moves by `ms` (negative: back) from the current position. */
+  seekBy(ms: number): void {
+    if (this.#player) this.seek(this.currentTime() + ms);
+  }
+
+  /** Moves to the first frame. */
+  seekToStart(): void {
+    this.seek(0);
+  }
+
+  /** Moves to the end of what is loaded, with every event applied. */
+  seekToEnd(): void {
+    this.seek(this.#total());
   }
 
   /** Returns to the newest event of a live session and keeps up from there. */
@@ -249,12 +275,28 @@ export class ReplayController {
     this.#changed();
   }
 
-  /** Turns skipping of inactive periods on or off. */
+  /** One speed slower (-1) or faster (+1). */
+  stepSpeed(step: 1 | -1): void {
+    this.setSpeed(nextSpeed(this.#speed, step));
+  }
+
+  /** Turns skipping of inactive stretches on or off. */
   setSkipInactive(skip: boolean): void {
     if (skip === this.#skipInactive) return;
     this.#skipInactive = skip;
-    this.#player?.setSkipInactive(skip);
     this.#changed();
+  }
+
+  /**
+   * Called once a frame by the view: while playing with skip inactivity on,
+   * jumps over the inactive stretch playback has entered (to just before the
+   * activity that ends it). Never while following the live edge.
+   */
+  tick(): void {
+    const player = this.#player;
+    if (!player || !this.#skipInactive || !this.#wantPlaying || this.#following || this.#starved) return;
+    const target = skipTarget(this.#inactivity.stretches(), this.currentTime());
+    if (target !== undefined) player.goto(target, true);
   }
 
   /** Fits the replay into the stage. */
@@ -274,6 +316,7 @@ export class ReplayController {
     }
     this.#count += events.length;
     this.#feed.push(events);
+    this.#inactivity.push(events);
     const player = this.#player;
     if (!player) {
       for (const event of events) this.#pending.push(event);
@@ -304,7 +347,7 @@ export class ReplayController {
     const events = this.#pending.sort((a, b) => a.timestamp - b.timestamp);
     let player: PlayerHandle;
     try {
-      player = this.#deps.mount(events, { speed: this.#speed, skipInactive: this.#skipInactive, ...this.#size });
+      player = this.#deps.mount(events, { speed: this.#speed, ...this.#size });
     } catch (error) {
       // Keep the feed working; the stage says what went wrong. Later batches retry the mount.
       this.#error = error instanceof Error ? error.message : String(error);
@@ -316,9 +359,14 @@ export class ReplayController {
     player.onFinish(() => this.#onFinish(player));
     if (this.#live && this.#liveStream && !this.#interacted) {
       this.#goLive();
-    } else {
+    } else if (this.#live) {
+      // The history plays while it loads; `live` then jumps to the edge.
       this.#wantPlaying = true;
       player.goto(0, true);
+    } else {
+      // A finished recording waits for the viewer, showing its first frame.
+      this.#wantPlaying = false;
+      player.goto(this.#firstFrame(), false);
     }
   }
 
@@ -395,6 +443,11 @@ export class ReplayController {
     return this.#count ? this.#last - this.#first : 0;
   }
 
+  #firstFrame(): number {
+    const at = this.#startGate.snapshotAt;
+    return at === undefined || !this.#count ? 0 : Math.max(0, at - this.#first);
+  }
+
   #snapshot(): ReplayState {
     const playable = this.#player !== undefined;
     return {
@@ -404,6 +457,8 @@ export class ReplayController {
       origin: this.#count ? this.#first : 0,
       total: this.#total(),
       feed: this.#feed.items,
+      inactive: this.#inactivity.stretches(),
+      firstFrame: this.#firstFrame(),
       playing: this.#wantPlaying,
       following: this.#following,
       jumpPending: this.#jumpTimer !== undefined,

@@ -6,7 +6,14 @@
 import { EventType, type RrwebEvent } from "@replaya/recorder/wire";
 
 /** Playback speeds offered, in order. */
-export const SPEEDS: readonly number[] = [1, 2, 4, 8];
+export const SPEEDS: readonly number[] = [0.5, 1, 2, 4, 8, 16];
+
+/** The speed one step slower (`step` -1) or faster (+1) than `current` in {@link SPEEDS}, stopping at the ends. */
+export function nextSpeed(current: number, step: 1 | -1): number {
+  const at = SPEEDS.indexOf(current);
+  if (at < 0) return SPEEDS[SPEEDS.indexOf(1)];
+  return SPEEDS[Math.min(SPEEDS.length - 1, Math.max(0, at + step))];
+}
 
 /** The player root's `data-status`. */
 export type PlayerStatus = "loading" | "live" | "playing" | "ended";
@@ -30,10 +37,16 @@ export function playableSnapshotIndex(events: readonly RrwebEvent[]): number {
 export class StartGate {
   #sawMeta = false;
   #ready = false;
+  #snapshotAt: number | undefined;
 
   /** True once a full snapshot with a Meta before it has been pushed. */
   get ready(): boolean {
     return this.#ready;
+  }
+
+  /** Capture time of that snapshot: the first frame there is to show. */
+  get snapshotAt(): number | undefined {
+    return this.#snapshotAt;
   }
 
   /** Looks at the next events in stream order; returns {@link StartGate.ready}. */
@@ -41,7 +54,10 @@ export class StartGate {
     for (const event of events) {
       if (this.#ready) break;
       if (event.type === EventType.Meta) this.#sawMeta = true;
-      else if (event.type === EventType.FullSnapshot && this.#sawMeta) this.#ready = true;
+      else if (event.type === EventType.FullSnapshot && this.#sawMeta) {
+        this.#ready = true;
+        this.#snapshotAt = event.timestamp;
+      }
     }
     return this.#ready;
   }

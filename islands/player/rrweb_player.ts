@@ -27,12 +27,14 @@ interface Replayer {
   iframe: HTMLIFrameElement;
 }
 
+// How much later than asked a paused goto applies events (see mountRrwebPlayer).
+const PAUSED_NUDGE_MS = 1;
+
 interface SveltePlayer {
   addEvent(event: unknown): void;
   goto(timeOffset: number, play?: boolean): void;
   pause(): void;
   setSpeed(speed: number): void;
-  toggleSkipInactive(): void;
   getReplayer(): Replayer;
   triggerResize(): void;
   $set(props: Record<string, unknown>): void;
@@ -43,32 +45,33 @@ interface SveltePlayer {
  * Mounts the replay into `target` (which must be in the document: rrweb
  * creates its sandboxed iframe there). The iframe keeps rrweb's default
  * sandbox (`allow-same-origin`, never `allow-scripts`): canvas replay stays off.
+ * rrweb's own inactivity skipping (a fast-forward) stays off: the controller
+ * jumps over inactive stretches itself.
  */
 export function mountRrwebPlayer(target: HTMLElement, events: RrwebEvent[], options: MountOptions): PlayerHandle {
   const { player, replayer } = mount(target, events, options, {
     speed: options.speed,
     speedOption: [...SPEEDS],
-    skipInactive: options.skipInactive,
+    skipInactive: false,
   });
-  let skipInactive = options.skipInactive;
   // Before the first goto the replayer's clock has no baseline.
   let started = false;
+  // A paused goto asks rrweb for this much later (see below); the clock takes it off again.
+  let nudge = 0;
 
   return {
     addEvent: (event) => player.addEvent(event),
     goto(offset, play) {
       started = true;
-      player.goto(offset, play);
+      // rrweb applies the events *before* a paused offset and drops the rest, so a pause at the
+      // last event's offset (the end) would leave out that event, and one at the first snapshot's
+      // offset (the start) would leave whatever page was on screen. 1 ms later includes them.
+      nudge = play ? 0 : PAUSED_NUDGE_MS;
+      player.goto(offset + nudge, play);
     },
     pause: () => player.pause(),
     setSpeed: (speed) => player.setSpeed(speed),
-    setSkipInactive(skip) {
-      // rrweb-player only offers a toggle, and re-applies its own flag on every update.
-      if (skip === skipInactive) return;
-      skipInactive = skip;
-      player.toggleSkipInactive();
-    },
-    currentTime: () => started ? replayer.getCurrentTime() : 0,
+    currentTime: () => started ? Math.max(0, replayer.getCurrentTime() - nudge) : 0,
     onFinish(listener) {
       replayer.on("finish", () => listener());
     },

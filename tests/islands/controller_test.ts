@@ -8,7 +8,8 @@ import {
 } from "../../islands/player/controller.ts";
 import type { StreamHandlers } from "../../islands/player/stream.ts";
 import type { RrwebEvent } from "@replaya/recorder/wire";
-import { click, custom, fullSnapshot, meta, mouseMove, T0 } from "./_events.ts";
+import { SKIP_LEAD_MS } from "../../islands/player/inactivity.ts";
+import { click, custom, fullSnapshot, meta, mouseMove, mutation, T0 } from "./_events.ts";
 
 /** A replayer double that records what the controller asks of it. */
 class FakePlayer implements PlayerHandle {
@@ -35,9 +36,6 @@ class FakePlayer implements PlayerHandle {
   }
   setSpeed(speed: number) {
     this.calls.push(`speed ${speed}`);
-  }
-  setSkipInactive(skip: boolean) {
-    this.calls.push(`skip ${skip}`);
   }
   currentTime() {
     return this.time;
@@ -113,7 +111,7 @@ function setup(options: { live: boolean; failMounts?: number }) {
   };
 }
 
-Deno.test("controller: waits for Meta + full snapshot, then mounts with everything so far and plays from 0", () => {
+Deno.test("controller: waits for Meta + full snapshot, then mounts with everything so far, paused at that snapshot", () => {
   const t = setup({ live: false });
   t.stream().onEvents([custom(0, "replaya.identify", { userId: "u1" }), meta(10)], 1);
   assert.equal(t.players.length, 0);
@@ -124,14 +122,25 @@ Deno.test("controller: waits for Meta + full snapshot, then mounts with everythi
   t.stream().onEvents([fullSnapshot(11), click(500, 9)], 2);
   assert.equal(t.players.length, 1);
   assert.deepEqual(t.player().events.map((e) => e.type), [5, 4, 2, 3]);
-  assert.deepEqual(t.player().takeGotos(), ["goto 0 play"]);
+  assert.deepEqual(t.player().takeGotos(), ["goto 11 pause"], "a finished recording waits at its first frame");
   const state = t.controller.state;
   assert.equal(state.status, "playing");
   assert.equal(state.playable, true);
-  assert.equal(state.playing, true);
+  assert.equal(state.playing, false);
+  assert.equal(state.firstFrame, 11);
   assert.equal(state.eventCount, 4);
   assert.equal(state.origin, T0);
   assert.equal(state.total, 500);
+  t.controller.togglePlay();
+  assert.deepEqual(t.player().takeGotos(), ["goto 11 play"]);
+  assert.equal(t.controller.state.playing, true);
+});
+
+Deno.test("controller: a live page's recording plays from the start while its history loads", () => {
+  const t = setup({ live: true });
+  t.stream().onEvents([meta(0), fullSnapshot(1), click(500, 9)], 1);
+  assert.deepEqual(t.player().takeGotos(), ["goto 0 play"]);
+  assert.equal(t.controller.state.playing, true);
 });
 
 Deno.test("controller: later batches are appended to the mounted player, not remounted", () => {
@@ -149,6 +158,7 @@ Deno.test("controller: later batches are appended to the mounted player, not rem
 Deno.test("controller: playback that outruns the loading history resumes where it stopped", () => {
   const t = setup({ live: false });
   t.stream().onEvents([meta(0), fullSnapshot(1), click(1_000, 9)], 1);
+  t.controller.play();
   t.player().takeGotos();
   t.player().reachEnd();
   assert.equal(t.controller.state.playing, true, "still meant to play: more history is coming");
@@ -240,7 +250,7 @@ Deno.test("controller: stop ends the session; playback then finishes and offers 
   state = t.controller.state;
   assert.equal(state.playing, false);
   t.controller.play();
-  assert.deepEqual(t.player().takeGotos(), ["goto 0 play"]);
+  assert.deepEqual(t.player().takeGotos(), ["goto 1 play"], "from the first frame");
 });
 
 Deno.test("controller: `live` right before `stop` (a session that just ended) never jumps to the end", () => {
@@ -269,6 +279,7 @@ Deno.test("controller: a recording rendered as ended never auto-jumps, even if t
 Deno.test("controller: pause, play, seek, speed and skip inactivity drive the player", () => {
   const t = setup({ live: false });
   t.stream().onEvents([meta(0), fullSnapshot(1), click(10_000, 9)], 1);
+  t.controller.play();
   t.player().takeGotos();
   t.player().time = 4_000;
   t.controller.togglePlay();
@@ -279,7 +290,7 @@ Deno.test("controller: pause, play, seek, speed and skip inactivity drive the pl
   t.controller.seek(99_000);
   assert.deepEqual(t.player().takeGotos(), ["goto 10000 pause"], "clamped to the loaded recording");
   t.controller.togglePlay();
-  assert.deepEqual(t.player().takeGotos(), ["goto 0 play"], "Play at the very end starts over");
+  assert.deepEqual(t.player().takeGotos(), ["goto 1 play"], "Play at the very end starts over");
   t.player().time = 2_000;
   t.controller.togglePlay();
   t.controller.togglePlay();
@@ -287,18 +298,101 @@ Deno.test("controller: pause, play, seek, speed and skip inactivity drive the pl
   t.controller.setSpeed(4);
   t.controller.setSpeed(3);
   t.controller.setSkipInactive(false);
-  assert.deepEqual(t.player().calls, ["speed 4", "skip false"]);
+  assert.deepEqual(t.player().calls, ["speed 4"]);
   assert.equal(t.controller.state.speed, 4);
   assert.equal(t.controller.state.skipInactive, false);
 });
 
-Deno.test("controller: mount options carry speed, skip inactivity and the stage size", () => {
+Deno.test("controller: seeks never land before the first frame; Home and End reach both ends", () => {
+  const t = setup({ live: false });
+  t.stream().onEvents([custom(0, "replaya.identify", { userId: "u" }), meta(10), fullSnapshot(40), click(9_000, 9)], 1);
+  assert.deepEqual(t.player().takeGotos(), ["goto 40 pause"]);
+  t.controller.seekToEnd();
+  assert.deepEqual(t.player().takeGotos(), ["goto 9000 pause"], "the end is the last event's offset");
+  t.controller.seekToStart();
+  assert.deepEqual(t.player().takeGotos(), ["goto 40 pause"], "the start is the first snapshot, not the identify");
+  t.controller.seek(5);
+  assert.deepEqual(t.player().takeGotos(), ["goto 40 pause"]);
+  t.player().time = 3_000;
+  t.controller.seekBy(5_000);
+  t.controller.seekBy(-5_000);
+  assert.deepEqual(t.player().takeGotos(), ["goto 8000 pause", "goto 3000 pause"]);
+});
+
+Deno.test("controller: speed steps through 0.5× to 16× and stops at the ends", () => {
+  const t = setup({ live: false });
+  t.stream().onEvents([meta(0), fullSnapshot(1)], 1);
+  t.controller.stepSpeed(-1);
+  t.controller.stepSpeed(-1);
+  assert.equal(t.controller.state.speed, 0.5);
+  for (let i = 0; i < 8; i++) t.controller.stepSpeed(1);
+  assert.equal(t.controller.state.speed, 16);
+  assert.deepEqual(t.player().calls.filter((c) => c.startsWith("speed")), [
+    "speed 0.5",
+    "speed 1",
+    "speed 2",
+    "speed 4",
+    "speed 8",
+    "speed 16",
+  ]);
+});
+
+Deno.test("controller: while playing, skip inactivity jumps over idle stretches to just before the next activity", () => {
+  const t = setup({ live: false });
+  // Active until 2 s, idle (only a DOM change) until 14 s, active again until 24 s.
+  t.stream().onEvents([
+    meta(0),
+    fullSnapshot(1),
+    mouseMove(1_000),
+    click(2_000, 9),
+    mutation(8_000, { texts: [{ id: 10, value: "later" }] }),
+    click(14_000, 9),
+    mouseMove(18_000),
+    mouseMove(22_000),
+    mouseMove(24_000),
+  ], 1);
+  assert.deepEqual(t.controller.state.inactive, [{ start: 2_000, end: 14_000 }]);
+  t.player().takeGotos();
+  t.player().time = 3_000;
+  t.controller.tick();
+  assert.deepEqual(t.player().takeGotos(), [], "paused: nothing moves");
+
+  t.controller.play();
+  t.player().takeGotos();
+  t.player().time = 1_500;
+  t.controller.tick();
+  assert.deepEqual(t.player().takeGotos(), [], "not idle yet");
+  t.player().time = 2_100;
+  t.controller.tick();
+  assert.deepEqual(t.player().takeGotos(), [`goto ${14_000 - SKIP_LEAD_MS} play`]);
+  t.player().time = 14_000 - SKIP_LEAD_MS;
+  t.controller.tick();
+  assert.deepEqual(t.player().takeGotos(), [], "landed: no second jump");
+
+  t.controller.setSkipInactive(false);
+  t.player().time = 5_000;
+  t.controller.tick();
+  assert.deepEqual(t.player().takeGotos(), [], "off: plays through");
+});
+
+Deno.test("controller: skip inactivity never moves a viewer who follows the live edge", () => {
+  const t = setup({ live: true });
+  t.stream().onEvents([meta(0), fullSnapshot(1), click(1_000, 9), mutation(20_000, {})], 1);
+  t.stream().onLive(1);
+  t.runTimers();
+  assert.equal(t.controller.state.following, true);
+  t.player().takeGotos();
+  t.player().time = 5_000;
+  t.controller.tick();
+  assert.deepEqual(t.player().takeGotos(), []);
+});
+
+Deno.test("controller: mount options carry speed and the stage size", () => {
   const t = setup({ live: false });
   t.controller.setSpeed(2);
-  t.controller.setSkipInactive(false);
   t.controller.resize(800.6, 500.2);
   t.stream().onEvents([meta(0), fullSnapshot(1)], 1);
-  assert.deepEqual(t.player().options, { speed: 2, skipInactive: false, width: 800, height: 500 });
+  assert.deepEqual(t.player().options, { speed: 2, width: 800, height: 500 });
   t.controller.resize(640, 400);
   t.controller.resize(0, 400);
   assert.deepEqual(t.player().calls.filter((c) => c.startsWith("resize")), ["resize 640x400"]);

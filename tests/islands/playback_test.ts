@@ -5,9 +5,11 @@ import {
   emptyMessage,
   liveCatchUpOffset,
   MAX_LIVE_LAG_MS,
+  nextSpeed,
   playableSnapshotIndex,
   playerStatus,
   resumeOffset,
+  SPEEDS,
   StartGate,
 } from "../../islands/player/playback.ts";
 import { click, custom, fullSnapshot, meta, mouseMove } from "./_events.ts";
@@ -73,4 +75,21 @@ Deno.test("clampOffset keeps seeks inside the loaded recording", () => {
   assert.equal(clampOffset(50, 100), 50);
   assert.equal(clampOffset(500, 100), 100);
   assert.equal(clampOffset(Number.NaN, 100), 0);
+});
+
+Deno.test("speeds: 0.5× to 16×, stepped one at a time and stopping at the ends", () => {
+  assert.deepEqual(SPEEDS, [0.5, 1, 2, 4, 8, 16]);
+  assert.equal(nextSpeed(1, 1), 2);
+  assert.equal(nextSpeed(1, -1), 0.5);
+  assert.equal(nextSpeed(0.5, -1), 0.5);
+  assert.equal(nextSpeed(16, 1), 16);
+  assert.equal(nextSpeed(3, 1), 1, "an unknown speed goes back to 1×");
+});
+
+Deno.test("StartGate: remembers the capture time of the snapshot playback starts at", () => {
+  const gate = new StartGate();
+  gate.push([meta(10)]);
+  assert.equal(gate.snapshotAt, undefined);
+  gate.push([fullSnapshot(35), fullSnapshot(90)]);
+  assert.equal(gate.snapshotAt, fullSnapshot(35).timestamp);
 });
