@@ -44,12 +44,20 @@ export function SessionHeader({ meta, live, disconnected, end, agent }: SessionH
     ],
   ];
   return (
-    <header class="session-header" data-testid="session-header" data-status={live ? "live" : "ended"}>
+    <header
+      class="session-header"
+      data-testid="session-header"
+      data-status={live ? "live" : "ended"}
+      data-session-status-for={meta.id}
+    >
       <div class="title">
         <h1>
           Session <code>{meta.id}</code>
         </h1>
-        <StatusBadge live={live} disconnected={disconnected} dropped={end?.dropped} />
+        {/* The Player island flips this to Ended when the stream ends (islands/player/header_status.ts). */}
+        <span class="session-status" data-session-status={live ? "live" : "ended"}>
+          <StatusBadge live={live} disconnected={disconnected} dropped={end?.dropped} />
+        </span>
         <div class="actions">
           <a class="button" href={`/api/sessions/${meta.id}/export`} download data-testid="export">Export JSON</a>
           <a class="button danger" href={`/sessions/${meta.id}/delete`} data-testid="delete">Delete…</a>
