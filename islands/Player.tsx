@@ -1,18 +1,23 @@
 /**
- * Session replay island: streams a session over SSE, starts playing at the
- * first full snapshot while the rest loads, follows live sessions, and shows
- * the activity feed beside the replay. Rendered on the server in its loading
- * state; everything touching the DOM runs in effects after hydration.
+ * Session replay island: streams a session over SSE, shows the first full
+ * snapshot while the rest loads (paused for a finished recording, playing
+ * towards the live edge for a live one), and shows the activity feed beside
+ * the replay; keyboard shortcuts, and the page header's status flipped to
+ * Ended when the stream ends. Rendered on the server in its loading state;
+ * everything touching the DOM runs in effects after hydration.
  * @module
  */
-import type { JSX } from "preact";
+import { Fragment, type JSX } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ReplayController, type ReplayState } from "./player/controller.ts";
 import { Feed } from "./player/Feed.tsx";
 import { formatClock } from "./player/format.ts";
+import { showEndedInHeader } from "./player/header_status.ts";
+import { inactiveTotal } from "./player/inactivity.ts";
 import { timelineMarkers } from "./player/markers.ts";
 import { emptyMessage, SPEEDS } from "./player/playback.ts";
 import { mountRrwebPlayer } from "./player/rrweb_player.ts";
+import { focusKindOf, SHORTCUT_HELP, type ShortcutAction, shortcutApplies, shortcutFor } from "./player/shortcuts.ts";
 import { openSessionStream } from "./player/stream.ts";
 import { Legend, Timeline } from "./player/Timeline.tsx";
 
@@ -29,6 +34,9 @@ export interface PlayerProps {
 
 // The clock re-renders the view at most this often while playing.
 const CLOCK_STEP_MS = 100;
+// The stage is never smaller than this, and leaves this much room below the controls.
+const MIN_STAGE_PX = 240;
+const FIT_MARGIN_PX = 12;
 
 /** The replay player. */
 export default function Player(props: PlayerProps): JSX.Element {
@@ -50,6 +58,7 @@ export default function Player(props: PlayerProps): JSX.Element {
   );
   const [state, setState] = useState<ReplayState>(controller.state);
   const [current, setCurrent] = useState(0);
+  const [help, setHelp] = useState(false);
 
   useEffect(() => {
     const unsubscribe = controller.subscribe(setState);
@@ -67,6 +76,7 @@ export default function Player(props: PlayerProps): JSX.Element {
     let shown = -1;
     let previous = -1;
     const tick = () => {
+      controller.tick();
       const now = controller.currentTime();
       if (now !== shown && (Math.abs(now - shown) >= CLOCK_STEP_MS || now === previous)) {
         shown = now;
@@ -79,6 +89,23 @@ export default function Player(props: PlayerProps): JSX.Element {
     return () => cancelAnimationFrame(frame);
   }, [controller]);
 
+  // The stage takes the window's height left below what is above it and above the controls, so they show
+  // without scrolling (static/player.css has a fallback for before this runs).
+  useEffect(() => {
+    const box = stage.current;
+    const main = box?.parentElement;
+    if (!box || !main) return;
+    const fit = () => {
+      const top = box.getBoundingClientRect().top + globalThis.scrollY;
+      const below = main.getBoundingClientRect().bottom - box.getBoundingClientRect().bottom;
+      const room = Math.floor(globalThis.innerHeight - top - below - FIT_MARGIN_PX);
+      box.style.setProperty("--rp-stage-fit", `${Math.max(MIN_STAGE_PX, room)}px`);
+    };
+    fit();
+    globalThis.addEventListener("resize", fit);
+    return () => globalThis.removeEventListener("resize", fit);
+  }, []);
+
   useEffect(() => {
     const box = stage.current;
     if (!box || typeof ResizeObserver === "undefined") return;
@@ -88,24 +115,60 @@ export default function Player(props: PlayerProps): JSX.Element {
     return () => observer.disconnect();
   }, [controller]);
 
-  // Space toggles playback when focus is in the player or on the page itself, not in a control that uses it.
+  // The header was rendered with the status the session had then.
   useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key !== " " || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-      const target = event.target instanceof Element ? event.target : null;
-      const inPlayer = target !== null && root.current?.contains(target) === true;
-      if (target && !inPlayer && target !== document.body && target !== document.documentElement) return;
-      if (target?.closest("button, a[href], input, select, textarea, [contenteditable], [role=tab]")) return;
-      event.preventDefault();
-      controller.togglePlay();
-    };
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
-  }, [controller]);
+    if (state.ended && !state.failed) showEndedInHeader(document, props.sessionId);
+  }, [state.ended, state.failed, props.sessionId]);
 
   const seek = useCallback((offset: number) => {
     controller.seek(offset);
     setCurrent(controller.currentTime());
+  }, [controller]);
+
+  const helpOpen = useRef(help);
+  helpOpen.current = help;
+  // Shortcuts work when focus is in the player or on the page itself, unless the focused control uses the key.
+  useEffect(() => {
+    const perform = (action: ShortcutAction): boolean => {
+      switch (action.type) {
+        case "toggle":
+          controller.togglePlay();
+          return true;
+        case "seekBy":
+          controller.seekBy(action.ms);
+          break;
+        case "start":
+          controller.seekToStart();
+          break;
+        case "end":
+          controller.seekToEnd();
+          break;
+        case "speed":
+          controller.stepSpeed(action.step);
+          return true;
+        case "help":
+          setHelp((open) => !open);
+          return true;
+        case "close":
+          if (!helpOpen.current) return false;
+          setHelp(false);
+          return true;
+      }
+      setCurrent(controller.currentTime());
+      return true;
+    };
+    const onKey = (event: KeyboardEvent) => {
+      if (event.defaultPrevented) return;
+      const action = shortcutFor(event);
+      if (!action) return;
+      const target = event.target instanceof Element ? event.target : null;
+      const inPlayer = target !== null && root.current?.contains(target) === true;
+      if (target && !inPlayer && target !== document.body && target !== document.documentElement) return;
+      if (!shortcutApplies(event.key, action, focusKindOf(inPlayer ? target : null))) return;
+      if (perform(action)) event.preventDefault();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
   }, [controller]);
 
   const markers = useMemo(() => timelineMarkers(state.feed, state.origin, state.total), [
@@ -115,6 +178,7 @@ export default function Player(props: PlayerProps): JSX.Element {
   ]);
   const message = emptyMessage({ ...state, live: props.live });
   const origin = state.eventCount ? state.origin : props.startedAt;
+  const idle = inactiveTotal(state.inactive);
 
   return (
     <div
@@ -123,6 +187,8 @@ export default function Player(props: PlayerProps): JSX.Element {
       data-testid="player"
       data-status={state.status}
       data-events={state.eventCount}
+      data-playing={state.playing ? "true" : "false"}
+      data-speed={state.speed}
       data-session-id={props.sessionId}
     >
       <div class="rp-main">
@@ -136,6 +202,7 @@ export default function Player(props: PlayerProps): JSX.Element {
               </div>
             )
             : null}
+          {help ? <ShortcutHelp onClose={() => setHelp(false)} /> : null}
         </div>
         <div class="rp-controls">
           <button
@@ -143,7 +210,7 @@ export default function Player(props: PlayerProps): JSX.Element {
             class="rp-button rp-play"
             data-testid="play-toggle"
             aria-label={state.playing ? "Pause" : "Play"}
-            title={state.playing ? "Pause (Space)" : "Play (Space)"}
+            title={state.playing ? "Pause (Space, K)" : "Play (Space, K)"}
             disabled={!state.playable}
             onClick={() => controller.togglePlay()}
           >
@@ -158,6 +225,8 @@ export default function Player(props: PlayerProps): JSX.Element {
             total={state.total}
             current={current}
             markers={markers}
+            inactive={state.inactive}
+            skipping={state.skipInactive}
             disabled={!state.playable}
             onSeek={seek}
           />
@@ -172,26 +241,67 @@ export default function Player(props: PlayerProps): JSX.Element {
                 key={speed}
                 type="button"
                 class="rp-button rp-speed"
+                data-speed={speed}
                 aria-pressed={state.speed === speed ? "true" : "false"}
+                title="Slower / faster: < and >"
                 onClick={() => controller.setSpeed(speed)}
               >
-                {speed}×
+                {speed === 0.5 ? "½" : speed}×
               </button>
             ))}
           </div>
-          <label class="rp-toggle">
+          <label class="rp-toggle" title={idle ? `${Math.round(idle / 1000)} s without activity` : undefined}>
             <input
               type="checkbox"
+              data-testid="skip-inactive"
               checked={state.skipInactive}
               onChange={(event) => controller.setSkipInactive(event.currentTarget.checked)}
             />
             Skip inactivity
           </label>
           {state.reconnecting && !state.ended ? <span class="rp-hint" role="status">Reconnecting…</span> : null}
+          <button
+            type="button"
+            class="rp-button rp-help-button"
+            data-testid="shortcuts-button"
+            aria-label="Keyboard shortcuts"
+            aria-expanded={help ? "true" : "false"}
+            title="Keyboard shortcuts (?)"
+            onClick={() => setHelp((open) => !open)}
+          >
+            ?
+          </button>
           <Legend />
         </div>
       </div>
       <Feed items={state.feed} origin={origin} current={current} onSeek={seek} />
+    </div>
+  );
+}
+
+/** The `?` overlay: every shortcut. */
+function ShortcutHelp({ onClose }: { onClose(): void }): JSX.Element {
+  return (
+    <div class="rp-help" role="dialog" aria-label="Keyboard shortcuts" data-testid="shortcuts-help">
+      <div class="rp-help-head">
+        <strong>Keyboard shortcuts</strong>
+        <button type="button" class="rp-button rp-close" aria-label="Close" onClick={onClose}>×</button>
+      </div>
+      <dl>
+        {SHORTCUT_HELP.map(({ keys, label }) => (
+          <div key={label}>
+            <dt>
+              {keys.map((key, i) => (
+                <Fragment key={key}>
+                  {i ? <span class="rp-help-or">or</span> : null}
+                  <kbd>{key}</kbd>
+                </Fragment>
+              ))}
+            </dt>
+            <dd>{label}</dd>
+          </div>
+        ))}
+      </dl>
     </div>
   );
 }
