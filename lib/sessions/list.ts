@@ -175,11 +175,12 @@ export function matchesStatic(s: SessionSummary, f: SessionFilter): boolean {
   return true;
 }
 
-/** Filters that need the settled status. */
+/** Filters that need the settled status (a live session's errors are its running count). */
 function matchesStatus(row: SessionRow, f: SessionFilter): boolean {
   if (f.status === "live" && !row.live) return false;
   if (f.status === "ended" && row.live) return false;
-  if (f.hasErrors !== undefined && ((row.end?.errors ?? 0) > 0) !== f.hasErrors) return false;
+  const errors = row.end?.errors ?? row.running?.errors ?? 0;
+  if (f.hasErrors !== undefined && (errors > 0) !== f.hasErrors) return false;
   return true;
 }
 
@@ -195,6 +196,7 @@ async function settleRow(sessions: Sessions, summary: SessionSummary, now: numbe
       live: true,
       disconnected: status.disconnected,
       durationMs: Math.max(0, now - summary.createdAt),
+      running: await sessions.running(summary.id).catch(() => undefined),
     };
   }
   const end = status.end;

@@ -6,7 +6,14 @@
  * @module
  */
 
-import { FencingMismatchError, NotFoundError, readAll, SeqMismatchError, type StreamStore } from "../store/mod.ts";
+import {
+  type AppendAck,
+  FencingMismatchError,
+  NotFoundError,
+  readAll,
+  SeqMismatchError,
+  type StreamStore,
+} from "../store/mod.ts";
 import {
   batchKeyOf,
   batchStatsOf,
@@ -23,6 +30,7 @@ import { Watchers } from "./watchers.ts";
 import { createdAtOf, INDEX_STREAM, newSessionId, streamOf } from "./ids.ts";
 import { addStats, appendSummary, type EndSummary, type StartSummary, startSummary } from "./summaries.ts";
 import { appendUserSummary, normalizeUserId } from "./users.ts";
+import { type RunningCounts, RunningTally } from "./running.ts";
 
 /** The fencing token of a recording session. */
 export const ACTIVE = "active";
@@ -82,6 +90,8 @@ export class Sessions {
   /** The user streams this process has indexed each live session in (normalized ids), so it writes each once. */
   #indexedUsers = new Map<string, Set<string>>();
   #settling = new Map<string, Promise<SessionStatus>>();
+  /** Running counts of live sessions, for the list (see running.ts). */
+  #running: RunningTally;
   /** Live viewers here, and (once started) on every process sharing the store. */
   readonly watchers: Watchers;
 
@@ -91,6 +101,7 @@ export class Sessions {
     this.fenceAfterMs = Math.max(this.leaseMs, options.fenceAfterMs ?? 360_000);
     this.#now = options.now ?? Date.now;
     this.watchers = new Watchers(this.store, { now: this.#now });
+    this.#running = new RunningTally(this.store, { now: this.#now });
   }
 
   /** Starts a session: its stream, the `active` fence and metadata, an index entry, and its user's entry. */
@@ -99,8 +110,11 @@ export class Sessions {
     const meta: SessionMeta = { ...fields, id: newSessionId(createdAt), createdAt };
     const stream = streamOf(meta.id);
     await this.store.createStream(stream);
-    await this.store.append(stream, [{ fence: ACTIVE, timestamp: createdAt }, metaRecord(meta)], { matchSeqNum: 0 });
+    const ack = await this.store.append(stream, [{ fence: ACTIVE, timestamp: createdAt }, metaRecord(meta)], {
+      matchSeqNum: 0,
+    });
     this.#touch(meta.id, createdAt);
+    this.#running.started(meta.id, ack.end.seqNum);
     // The index stream (tailed by the live list) and the day stream (scanned by filters) get the same start summary.
     const summary = startSummary(meta);
     await this.store.append(INDEX_STREAM, [{
@@ -131,7 +145,7 @@ export class Sessions {
       : batch.events;
     const records = await encodeEvents({ writerId: batch.writerId, batch: batch.batch, events });
     // A framed batch is one record per append (each is ~1 MiB); readers reassemble it.
-    for (const record of records) await this.#appendFenced(id, [record]);
+    for (const record of records) this.#running.appended(id, await this.#appendFenced(id, [record]), record);
     this.#touch(id, now);
     const userId = records[0]?.headers?.find(([name]) => name === "u")?.[1];
     if (userId !== undefined) await this.#identified(id, userId);
@@ -140,7 +154,7 @@ export class Sessions {
   /** Keeps the lease without events. */
   async heartbeat(id: string): Promise<void> {
     const now = this.#now();
-    await this.#appendFenced(id, [heartbeatRecord(now)]);
+    this.#running.appended(id, await this.#appendFenced(id, [heartbeatRecord(now)]));
     this.#touch(id, now);
   }
 
@@ -154,6 +168,7 @@ export class Sessions {
     const stoppedAt = this.#now();
     this.#lastActivity.delete(id);
     this.#indexedUsers.delete(id);
+    this.#running.forget(id);
     const { counts, userIds } = await this.#scan(id);
     const end: EndSummary = { k: "end", id, endedAt: stoppedAt, reason, ...counts };
     try {
@@ -175,6 +190,7 @@ export class Sessions {
   async delete(id: string): Promise<void> {
     this.#lastActivity.delete(id);
     this.#indexedUsers.delete(id);
+    this.#running.forget(id);
     const userIds = await this.#scan(id).then(({ userIds }) => userIds, (error) => {
       if (error instanceof SessionNotFoundError) return [];
       throw error;
@@ -220,12 +236,28 @@ export class Sessions {
 
   async #settle(id: string): Promise<SessionStatus> {
     const tail = await this.#tail(id);
+    this.#running.sawTail(id, tail.seqNum);
     const { records } = await this.store.read(streamOf(id), { from: { tailOffset: 1 } });
     const stop = records.find((r) => kindOf(r) === "stop");
     if (stop) return { live: false, end: (JSON.parse(new TextDecoder().decode(stop.body)) as StopInfo).summary };
     const quietFor = this.#now() - Math.max(tail.timestamp, this.#lastActivity.get(id) ?? 0);
     if (quietFor <= this.fenceAfterMs) return { live: true, disconnected: quietFor > this.leaseMs };
     return { live: false, end: await this.stop(id, "lease_expired") };
+  }
+
+  /**
+   * A live session's counts so far, for the list: from memory for sessions
+   * this process writes, otherwise after at most one bounded read (see
+   * running.ts; `partial` until caught up). Ended sessions have theirs in
+   * their end summary.
+   */
+  async running(id: string): Promise<RunningCounts> {
+    try {
+      return await this.#running.counts(id);
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
+      throw error;
+    }
   }
 
   /**
@@ -330,9 +362,9 @@ export class Sessions {
     return this.watchers.localCount;
   }
 
-  async #appendFenced(id: string, records: Parameters<StreamStore["append"]>[1]): Promise<void> {
+  async #appendFenced(id: string, records: Parameters<StreamStore["append"]>[1]): Promise<AppendAck> {
     try {
-      await this.store.append(streamOf(id), records, { fencingToken: ACTIVE });
+      return await this.store.append(streamOf(id), records, { fencingToken: ACTIVE });
     } catch (error) {
       if (error instanceof FencingMismatchError || error instanceof SeqMismatchError) {
         this.#lastActivity.delete(id);

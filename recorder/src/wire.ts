@@ -148,4 +148,6 @@ export interface SessionRow extends SessionStart {
   /** From start to the last event (or now, while live). */
   durationMs?: number;
   end?: Omit<SessionEnd, "id">;
+  /** A live session's counts so far; `partial` while the server has not counted every record yet (a lower bound). */
+  running?: SessionCounts & { lastEventAt: number; partial?: boolean };
 }

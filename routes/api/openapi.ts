@@ -319,6 +319,19 @@ export const OPENAPI = {
           disconnected: { type: "boolean" },
           durationMs: { type: "number" },
           end: ref("SessionEnd"),
+          running: {
+            type: "object",
+            description: "a live session's counts so far; `partial`: not every record is counted yet (a lower bound)",
+            properties: {
+              events: { type: "integer" },
+              clicks: { type: "integer" },
+              pages: { type: "integer" },
+              errors: { type: "integer" },
+              dropped: { type: "integer" },
+              lastEventAt: { type: "number" },
+              partial: { type: "boolean" },
+            },
+          },
         },
       },
       SessionEnd: {
