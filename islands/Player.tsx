@@ -189,6 +189,7 @@ export default function Player(props: PlayerProps): JSX.Element {
       data-events={state.eventCount}
       data-playing={state.playing ? "true" : "false"}
       data-speed={state.speed}
+      data-skips={state.skips}
       data-session-id={props.sessionId}
     >
       <div class="rp-main">

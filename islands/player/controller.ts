@@ -77,6 +77,8 @@ export interface ReplayState {
   inactive: readonly Stretch[];
   /** Offset of the first frame (the first full snapshot): nothing before it can be shown. */
   firstFrame: number;
+  /** Inactive stretches jumped over so far. */
+  skips: number;
   /** The viewer wants playback running (the button offers Pause). */
   playing: boolean;
   /** Playback sits at the live edge and keeps up with new events. */
@@ -136,6 +138,7 @@ export class ReplayController {
   #skipInactive = true;
   #size = { width: 1024, height: 576 };
   #jumpTimer: unknown;
+  #skips = 0;
   #notifyQueued = false;
   #destroyed = false;
   #error: string | undefined;
@@ -296,7 +299,10 @@ export class ReplayController {
     const player = this.#player;
     if (!player || !this.#skipInactive || !this.#wantPlaying || this.#following || this.#starved) return;
     const target = skipTarget(this.#inactivity.stretches(), this.currentTime());
-    if (target !== undefined) player.goto(target, true);
+    if (target === undefined) return;
+    player.goto(target, true);
+    this.#skips++;
+    this.#changed();
   }
 
   /** Fits the replay into the stage. */
@@ -459,6 +465,7 @@ export class ReplayController {
       feed: this.#feed.items,
       inactive: this.#inactivity.stretches(),
       firstFrame: this.#firstFrame(),
+      skips: this.#skips,
       playing: this.#wantPlaying,
       following: this.#following,
       jumpPending: this.#jumpTimer !== undefined,

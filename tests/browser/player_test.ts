@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { browserTest, waitFor } from "../support/browser.ts";
 import { readSession } from "../support/client.ts";
-import { click, move, page, resize, seedSession, stopSession } from "../support/replay_session.ts";
+import { click, custom, move, page, resize, seedSession, setHeading, stopSession } from "../support/replay_session.ts";
 import type { SitePage } from "../support/test_site.ts";
 
 const PLAYER = '[data-testid="player"]';
@@ -49,6 +49,15 @@ async function clickTimeline(dashboard: Page, fraction: number): Promise<void> {
 /** Takes focus away from the player's controls, so a key goes to the page (the global shortcuts). */
 async function blur(dashboard: Page): Promise<void> {
   await dashboard.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+}
+
+/** Play, speed and skip inactivity are on screen without scrolling. */
+async function assertControlsFit(dashboard: Page): Promise<void> {
+  const height = dashboard.viewportSize()!.height;
+  for (const selector of ['[data-testid="play-toggle"]', '[data-speed="16"]', '[data-testid="skip-inactive"]']) {
+    const box = (await dashboard.locator(selector).boundingBox())!;
+    assert.ok(box.y >= 0 && box.y + box.height <= height, `${selector} ends at ${box.y + box.height} of ${height} px`);
+  }
 }
 
 async function openPlayer(browser: Browser, url: string, id: string): Promise<{ dashboard: Page; errors: string[] }> {
@@ -227,7 +236,136 @@ browserTest(
     assert.match(text, new RegExp(`and ${fields - 1} other fields`));
     assert.match(text, new RegExp(`×${recorded.length}`));
     assert.equal(await dashboard.locator('.rp-marker[data-kind="input"]').count(), 1, "and one timeline marker");
+    await assertControlsFit(dashboard);
     assert.deepEqual(errors, []);
   },
   { pages: { "/toggles": togglesPage } },
 );
+
+browserTest("player: opens paused; shortcuts, speeds, skip inactivity, marker tips, network and console panes", async ({
+  server,
+  browser,
+}) => {
+  // 24 s: active, then 12.5 s with only a DOM change, then active again.
+  const t0 = Date.now() - 60_000;
+  const { sessionId } = await seedSession(server.url, [
+    ...page(t0, "https://shop.example/", "Page one"),
+    move(t0 + 1_000),
+    click(t0 + 2_000),
+    custom(t0 + 2_100, "replaya.console", { level: "warn", message: "Slow response from /api/cart" }),
+    custom(t0 + 2_200, "replaya.network", {
+      type: "fetch",
+      method: "GET",
+      url: "https://shop.example/api/cart",
+      status: 200,
+      durationMs: 87,
+      size: 2_345,
+    }),
+    custom(t0 + 2_300, "replaya.network", {
+      type: "xhr",
+      method: "POST",
+      url: "https://shop.example/api/checkout",
+      status: 500,
+      durationMs: 1_200,
+    }),
+    custom(t0 + 2_400, "replaya.console", { level: "log", message: "cart loaded" }),
+    custom(t0 + 2_500, "replaya.console", { level: "error", message: "Payment widget failed" }),
+    setHeading(t0 + 8_000, "Still page one"),
+    move(t0 + 14_500),
+    click(t0 + 15_000),
+    custom(t0 + 15_100, "replaya.error", { message: "TypeError: x is undefined" }),
+    move(t0 + 18_000),
+    move(t0 + 21_000),
+    click(t0 + 24_000),
+  ]);
+  const { dashboard, errors } = await openPlayer(browser, server.url, sessionId);
+  await dashboard.waitForSelector(`${PLAYER}[data-status="ended"]`);
+  await waitForHeading(dashboard, "Page one", "the first frame");
+  assert.equal(await dashboard.getAttribute(PLAYER, "data-playing"), "false", "opens paused");
+  assert.equal(await clock(dashboard), "00:00");
+  await assertControlsFit(dashboard);
+
+  // The idle stretch is shaded; markers for the console warning and error, the failed request, the error.
+  const stretch = dashboard.locator('[data-testid="inactive-stretch"]');
+  assert.equal(await stretch.count(), 1);
+  assert.deepEqual([await stretch.getAttribute("data-start"), await stretch.getAttribute("data-end")], [
+    "2000",
+    "14500",
+  ]);
+  const markers = async (kind: string) => await dashboard.locator(`.rp-marker[data-kind="${kind}"]`).count();
+  assert.deepEqual(
+    [await markers("click"), await markers("console"), await markers("network"), await markers("error")],
+    [3, 2, 1, 1],
+  );
+  await dashboard.locator('.rp-marker[data-kind="network"]').hover();
+  const tip = dashboard.locator('[data-testid="timeline-tip"]');
+  await tip.waitFor();
+  assert.match(await tip.innerText(), /POST https:\/\/shop\.example\/api\/checkout/);
+  await dashboard.mouse.move(0, 0);
+  await tip.waitFor({ state: "detached" });
+
+  // Shortcuts, with focus on the page.
+  await blur(dashboard);
+  await dashboard.keyboard.press("?");
+  await dashboard.locator('[data-testid="shortcuts-help"]').waitFor();
+  await dashboard.keyboard.press("Escape");
+  await dashboard.locator('[data-testid="shortcuts-help"]').waitFor({ state: "detached" });
+  await dashboard.keyboard.press(">");
+  await dashboard.waitForSelector(`${PLAYER}[data-speed="2"]`);
+  await dashboard.keyboard.press("<");
+  await dashboard.keyboard.press("<");
+  await dashboard.waitForSelector(`${PLAYER}[data-speed="0.5"]`);
+  await dashboard.keyboard.press("l");
+  await waitFor("+5 s", async () => (await clock(dashboard)) === "00:05");
+  await dashboard.keyboard.press("j");
+  await waitFor("-5 s", async () => (await clock(dashboard)) === "00:00");
+  await dashboard.keyboard.press("ArrowRight");
+  await waitFor("+5 s again", async () => (await clock(dashboard)) === "00:05");
+  await dashboard.keyboard.press("Home");
+  await waitFor("the start", async () => (await clock(dashboard)) === "00:00");
+
+  // Played at 16× with skip inactivity on, the idle stretch is jumped over once.
+  await dashboard.click('[data-speed="16"]');
+  await dashboard.waitForSelector(`${PLAYER}[data-speed="16"]`);
+  await blur(dashboard);
+  await dashboard.keyboard.press("k");
+  await dashboard.waitForSelector(`${PLAYER}[data-playing="true"]`);
+  await dashboard.waitForSelector(`${PLAYER}[data-playing="false"]`, { timeout: 15_000 });
+  assert.equal(await dashboard.getAttribute(PLAYER, "data-skips"), "1");
+  assert.equal(await clock(dashboard), "00:24");
+
+  // Network pane: method, URL, status, duration, size; a row's details.
+  await dashboard.click('[data-tab="network"]');
+  const requests = dashboard.locator('[data-testid="feed-item"][data-kind="network"]');
+  assert.equal(await requests.count(), 2);
+  const cells = async (i: number) =>
+    await requests.nth(i).locator(".rp-net-method, .rp-net-url, .rp-net-status, .rp-net-time, .rp-net-size")
+      .allInnerTexts();
+  assert.deepEqual(await cells(0), ["GET", "/api/cart", "200", "87 ms", "2.3 KiB"]);
+  assert.deepEqual(await cells(1), ["POST", "/api/checkout", "500", "1.2 s", "—"]);
+  await requests.nth(1).locator("button").click();
+  const detail = dashboard.locator('[data-testid="network-detail"]');
+  await detail.waitFor();
+  assert.equal(await detail.locator('[data-field="url"]').innerText(), "https://shop.example/api/checkout");
+  assert.equal(await detail.locator('[data-field="status"]').innerText(), "500");
+  assert.equal(await detail.locator('[data-field="size"]').innerText(), "not recorded");
+  assert.equal(await clock(dashboard), "00:02", "and the replay moved to the request");
+
+  // Console pane: level toggles and a search box.
+  await dashboard.click('[data-tab="console"]');
+  const messages = dashboard.locator('[data-testid="feed-item"]');
+  await waitFor("four console rows", async () => (await messages.count()) === 4);
+  await dashboard.click('.rp-level[data-level="log"]');
+  await waitFor("log hidden", async () => (await messages.count()) === 3);
+  await dashboard.fill(".rp-search", "WIDGET");
+  await waitFor("one match", async () => (await messages.count()) === 1);
+  assert.match(await messages.first().innerText(), /Payment widget failed/);
+  await dashboard.keyboard.press("k");
+  assert.equal(await dashboard.inputValue(".rp-search"), "WIDGETk", "typing in the search box is typing");
+  // A later shortcut's effect shows once every earlier key has been handled.
+  await blur(dashboard);
+  await dashboard.keyboard.press("<");
+  await dashboard.waitForSelector(`${PLAYER}[data-speed="8"]`);
+  assert.equal(await dashboard.getAttribute(PLAYER, "data-playing"), "false", "and started nothing");
+  assert.deepEqual(errors, []);
+});

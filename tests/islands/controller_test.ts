@@ -368,6 +368,7 @@ Deno.test("controller: while playing, skip inactivity jumps over idle stretches 
   t.player().time = 14_000 - SKIP_LEAD_MS;
   t.controller.tick();
   assert.deepEqual(t.player().takeGotos(), [], "landed: no second jump");
+  assert.equal(t.controller.state.skips, 1);
 
   t.controller.setSkipInactive(false);
   t.player().time = 5_000;
