@@ -4,6 +4,25 @@
  * @module
  */
 
+/**
+ * `init` options the snippet can carry besides the endpoint and key: the
+ * plain-value ones of `InitOptions` (see api.ts for what each does).
+ */
+export interface SnippetInitOptions {
+  source?: string;
+  requireConsent?: boolean;
+  respectGlobalPrivacyControl?: boolean;
+  sampleRate?: number;
+  allowUrlQuery?: boolean;
+  allowUrlHash?: boolean;
+  maskAllInputs?: boolean;
+  captureErrors?: boolean;
+  captureConsole?: boolean | ("log" | "info" | "warn" | "error" | "debug")[];
+  captureNetwork?: boolean;
+  maxBufferBytes?: number;
+  inactivityTimeoutMs?: number;
+}
+
 /** Inputs of `snippet`. */
 export interface SnippetOptions {
   /** RePlaya server base URL. */
@@ -12,6 +31,10 @@ export interface SnippetOptions {
   projectKey: string;
   /** Where recorder.js is served; defaults to `{endpoint}/recorder.js`. */
   scriptUrl?: string;
+  /** More `init` options, in this order (undefined ones are left out). */
+  init?: SnippetInitOptions;
+  /** Indented over several lines, for reading and pasting (default: one line). */
+  multiline?: boolean;
 }
 
 /**
@@ -33,13 +56,34 @@ function attr(value: string): string {
 }
 
 /**
- * Returns the one-line async loader: a stub `window.replaya` that queues
- * calls, the `init` call, and the async script tag that replays the queue.
+ * Returns the async loader: a stub `window.replaya` that queues calls, the
+ * `init` call, and the async script tag that replays the queue. One line by
+ * default; `multiline` indents the same code over several lines.
  */
 export function snippet(options: SnippetOptions): string {
   const endpoint = String(options.endpoint).replace(/\/+$/, "");
   const src = options.scriptUrl ?? `${endpoint}/recorder.js`;
-  return `<script>window.replaya=window.replaya||function(){(replaya.q=replaya.q||[]).push(arguments)};` +
-    `replaya("init",{endpoint:${jsonForScript(endpoint)},projectKey:${jsonForScript(String(options.projectKey))}});` +
-    `</script><script async src="${attr(src)}"></script>`;
+  const fields: [string, unknown][] = [["endpoint", endpoint], ["projectKey", String(options.projectKey)]];
+  for (const [name, value] of Object.entries(options.init ?? {})) {
+    // Identifiers only (they are written unquoted), never the two above.
+    if (value !== undefined && /^[A-Za-z_$][\w$]*$/.test(name) && !/^(endpoint|projectKey)$/.test(name)) {
+      fields.push([name, value]);
+    }
+  }
+  const tag = `<script async src="${attr(src)}"></script>`;
+  if (!options.multiline) {
+    return `<script>window.replaya=window.replaya||function(){(replaya.q=replaya.q||[]).push(arguments)};` +
+      `replaya("init",{${fields.map(([k, v]) => `${k}:${jsonForScript(v)}`).join(",")}});</script>${tag}`;
+  }
+  return [
+    "<script>",
+    "  window.replaya = window.replaya || function () { (replaya.q = replaya.q || []).push(arguments); };",
+    '  replaya("init", {',
+    ...fields.map(([k, v]) =>
+      `    ${k}: ${Array.isArray(v) ? `[${v.map(jsonForScript).join(", ")}]` : jsonForScript(v)},`
+    ),
+    "  });",
+    "</script>",
+    tag,
+  ].join("\n");
 }

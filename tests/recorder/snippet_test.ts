@@ -70,3 +70,54 @@ Deno.test("the snippet's stub queues calls for the real script", () => {
     ["track", "early", { a: 1 }],
   ]);
 });
+
+/** Runs a snippet's inline script with a stub global; returns the calls it queued. */
+function queued(html: string): unknown[][] {
+  const js = html.slice(html.indexOf(">") + 1, html.indexOf("</script>"));
+  const win: Record<string, unknown> = {};
+  new Function("window", `with (window) { ${js} }`)(
+    new Proxy(win, {
+      has: () => true,
+      get: (t, k) => k === "window" ? t : t[k as string],
+      set: (t, k, v) => ((t[k as string] = v), true),
+    }),
+  );
+  return Array.from((win.replaya as { q: ArrayLike<unknown>[] }).q, (a) => Array.from(a));
+}
+
+Deno.test("snippet carries more init options, one line or several, with the same meaning", () => {
+  const init = {
+    captureConsole: ["warn", "error"] as ("warn" | "error")[],
+    captureNetwork: true,
+    requireConsent: true,
+    sampleRate: 0.25,
+    source: "shop, web",
+    maskAllInputs: undefined,
+  };
+  const one = snippet({ endpoint: "https://r.example", projectKey: "pk_1", init });
+  const many = snippet({ endpoint: "https://r.example", projectKey: "pk_1", init, multiline: true });
+  const expected = [["init", {
+    endpoint: "https://r.example",
+    projectKey: "pk_1",
+    captureConsole: ["warn", "error"],
+    captureNetwork: true,
+    requireConsent: true,
+    sampleRate: 0.25,
+    source: "shop, web",
+  }]];
+  assert.deepEqual(queued(one), expected);
+  assert.deepEqual(queued(many), expected);
+  assert.equal(one.split("\n").length, 1);
+  assert.ok(many.split("\n").every((line) => line.length <= 100), "every line is short");
+  assert.ok(many.includes('\n    projectKey: "pk_1",\n'), "the key on a line of its own");
+  assert.ok(many.endsWith('<script async src="https://r.example/recorder.js"></script>'));
+});
+
+Deno.test("snippet init options cannot replace the endpoint or key, or inject code through a name", () => {
+  const html = snippet({
+    endpoint: "https://r.example",
+    projectKey: "pk_1",
+    init: { endpoint: "https://evil", projectKey: "pk_evil", "a}));alert(1);(({": true } as never,
+  });
+  assert.deepEqual(queued(html), [["init", { endpoint: "https://r.example", projectKey: "pk_1" }]]);
+});
