@@ -1,51 +1,196 @@
 /**
- * One row of the session list, shared by the server-rendered table and the
- * live "new sessions" island (so it must stay client-safe).
+ * One row of the session list and the table's header, shared by the
+ * server-rendered page and the list island (islands/LiveSessions.tsx), so it
+ * must stay client-safe. Without `now` (the server's render, and the island's
+ * first one) times are absolute; with it (the island, refreshed each 30 s)
+ * they are relative, the absolute time always in the title.
  *
  * @module
  */
 
 import type { SessionRow as Row } from "@replaya/recorder/wire";
-import { formatDuration, formatTime, shortUrl } from "./format.ts";
+import { formatDuration, formatRate, formatTime, relativeTime, shortUrl } from "./format.ts";
 
-/** The table's column headings. */
-export const COLUMNS = [
-  "Status",
-  "Started",
-  "Duration",
-  "User",
-  "Source",
-  "Entry URL",
-  "Pages",
-  "Events",
-  "Errors",
-  "Browser",
-  "OS",
-  "Device",
+/** What the list can be sorted by, within the page of rows shown; `started` (newest first) is the scan's order. */
+export type SortKey = "started" | "duration" | "activity" | "errors";
+
+/** The sort keys, for parsing a query. */
+export const SORT_KEYS: readonly SortKey[] = ["started", "duration", "activity", "errors"];
+
+/** A column of the table: its heading, its sort key when sortable, and its cells' class. */
+export interface Column {
+  label: string;
+  sort?: SortKey;
+  className?: string;
+  title?: string;
+}
+
+/** The table's columns (widths in static/app.css, so 1280 px fit without scrolling). */
+export const COLUMNS: readonly Column[] = [
+  { label: "Status", className: "c-status" },
+  { label: "Started", sort: "started", className: "c-started", title: "Newest first" },
+  { label: "Duration", sort: "duration", className: "c-duration", title: "Longest first" },
+  { label: "Activity", sort: "activity", className: "c-activity", title: "Clicks per minute, busiest first" },
+  { label: "User", className: "c-user" },
+  { label: "Source", className: "c-source" },
+  { label: "Entry URL", className: "c-url" },
+  { label: "Pages", className: "c-num" },
+  { label: "Events", className: "c-num" },
+  { label: "Errors", sort: "errors", className: "c-num", title: "Most errors first" },
+  { label: "Client", className: "c-client", title: "Browser · OS · device" },
 ];
 
-/** A `<tr>` for one session. */
-export function SessionRow({ row }: { row: Row }) {
-  const count = (n: number | undefined) => (row.end ? String(n ?? 0) : "—");
+/** A row's counts: final once ended, running while live (`partial`: a lower bound); undefined when unknown. */
+export function countsOf(
+  row: Row,
+): { pages: number; events: number; errors: number; clicks: number; partial?: boolean } | undefined {
+  if (row.end) return row.end;
+  return row.running;
+}
+
+/** The row's duration: to the last event once ended, to `now` while live (when given). */
+export function durationOf(row: Row, now?: number): number | undefined {
+  if (row.live && now !== undefined) return Math.max(0, now - row.createdAt);
+  return row.durationMs;
+}
+
+/** Clicks per minute over the session so far (at least a minute, so a short session does not spike). */
+export function activityOf(row: Row, now?: number): number | undefined {
+  const counts = countsOf(row);
+  const duration = durationOf(row, now);
+  if (!counts || duration === undefined) return undefined;
+  return counts.clicks / (Math.max(duration, 60_000) / 60_000);
+}
+
+/** The rows in the order of `sort`: ties (and `started`) keep the scan's newest-first order. */
+export function sortRows(rows: readonly Row[], sort: SortKey, now?: number): Row[] {
+  const key = (row: Row): number => {
+    if (sort === "duration") return durationOf(row, now) ?? -1;
+    if (sort === "activity") return activityOf(row, now) ?? -1;
+    if (sort === "errors") return countsOf(row)?.errors ?? -1;
+    return 0;
+  };
+  if (sort === "started") return [...rows];
+  return rows.map((row, i) => ({ row, i, k: key(row) })).sort((a, b) => b.k - a.k || a.i - b.i).map((x) => x.row);
+}
+
+/** The table head; sortable headings are links (`hrefFor`), which the island turns into instant sorts. */
+export function SessionTableHead(
+  { sort, hrefFor, onSort }: { sort?: SortKey; hrefFor?: (key: SortKey) => string; onSort?: (key: SortKey) => void },
+) {
+  return (
+    <thead>
+      <tr>
+        {COLUMNS.map((col) => (
+          <th
+            key={col.label}
+            class={col.className}
+            aria-sort={col.sort && col.sort === sort ? "descending" : undefined}
+          >
+            {col.sort && hrefFor
+              ? (
+                <a
+                  href={hrefFor(col.sort)}
+                  class={`sort${col.sort === sort ? " active" : ""}`}
+                  title={col.title}
+                  data-sort={col.sort}
+                  onClick={onSort
+                    ? (event) => {
+                      event.preventDefault();
+                      onSort(col.sort!);
+                    }
+                    : undefined}
+                >
+                  {col.label}
+                  {col.sort === sort ? " ↓" : ""}
+                </a>
+              )
+              : <span title={col.title}>{col.label}</span>}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** A `<tr>` for one session; `now` switches times to relative labels and runs live durations on. */
+export function SessionRow({ row, now }: { row: Row; now?: number }) {
+  const counts = countsOf(row);
+  const count = (n: number | undefined) =>
+    counts === undefined ? "—" : counts.partial ? `≥${(n ?? 0).toLocaleString("en")}` : (n ?? 0).toLocaleString("en");
+  const countTitle = counts?.partial
+    ? "Still counting this live session's records: at least this many"
+    : row.live && counts
+    ? "So far (live)"
+    : undefined;
+  const duration = durationOf(row, now);
+  const activity = activityOf(row, now);
+  const client = [row.browser, row.os, row.device].filter(Boolean).join(" · ");
+  const errors = counts?.errors ?? 0;
   return (
     <tr data-testid="session-row" data-session={row.id} data-status={row.live ? "live" : "ended"}>
-      <td>
-        <StatusBadge live={row.live} disconnected={row.disconnected} dropped={row.end?.dropped} />
+      <td class="c-status">
+        <StatusBadge
+          live={row.live}
+          disconnected={row.disconnected}
+          dropped={row.end?.dropped ?? row.running?.dropped}
+        />
       </td>
-      <td>
-        <a href={`/sessions/${row.id}`}>{formatTime(row.createdAt)}</a>
+      <td class="c-started">
+        <a href={`/sessions/${row.id}`}>
+          <TimeLabel ms={row.createdAt} now={now} />
+        </a>
       </td>
-      <td>{row.durationMs === undefined ? "—" : formatDuration(row.durationMs)}</td>
-      <td>{row.userId ?? <span class="muted">anonymous</span>}</td>
-      <td>{row.source ?? "—"}</td>
-      <td class="url" title={row.url}>{shortUrl(row.url)}</td>
-      <td class="num">{count(row.end?.pages)}</td>
-      <td class="num">{count(row.end?.events)}</td>
-      <td class={`num${(row.end?.errors ?? 0) > 0 ? " has-errors" : ""}`}>{count(row.end?.errors)}</td>
-      <td>{row.browser ?? "—"}</td>
-      <td>{row.os ?? "—"}</td>
-      <td>{row.device ?? "—"}</td>
+      <td class="c-duration" title={endTitle(row)} data-testid="duration">
+        {duration === undefined ? "—" : formatDuration(duration)}
+      </td>
+      <td class="c-activity" data-testid="activity" title={counts ? `${counts.clicks} clicks` : undefined}>
+        {activity === undefined ? "—" : (
+          <>
+            <span class="activity-bar" aria-hidden="true">
+              <span style={{ width: `${Math.min(100, Math.round(activity * 10))}%` }} />
+            </span>
+            {formatRate(activity)}
+          </>
+        )}
+      </td>
+      <td class="c-user" title={row.userId}>{row.userId ?? <span class="muted">anonymous</span>}</td>
+      <td class="c-source" title={row.source}>{row.source ?? "—"}</td>
+      <td class="url c-url" title={row.url}>{shortUrl(row.url)}</td>
+      <td class="num" data-count="pages" title={countTitle}>{count(counts?.pages)}</td>
+      <td class="num" data-count="events" title={countTitle}>{count(counts?.events)}</td>
+      <td data-count="errors" title={countTitle} class={`num${errors > 0 ? " has-errors" : ""}`}>
+        {count(counts?.errors)}
+      </td>
+      <td class="c-client" title={client || undefined}>{client || "—"}</td>
     </tr>
+  );
+}
+
+/** The duration cell's title: when the session ended (and why), or that it is still live. */
+function endTitle(row: Row): string {
+  if (row.end) {
+    const why = row.end.reason === "lease_expired" ? " (the recorder went quiet)" : "";
+    return `Ended ${formatTime(row.end.endedAt)}${why}; last event ${formatTime(row.end.lastEventAt)}`;
+  }
+  if (row.live) {
+    const last = row.running?.lastEventAt;
+    return last && last > row.createdAt ? `Live; last event ${formatTime(last)}` : "Live";
+  }
+  return "Ended";
+}
+
+/**
+ * A time: absolute on the server (a relative label rendered there would go
+ * stale in the page), relative once the island knows `now`; the absolute time
+ * is always the title.
+ */
+export function TimeLabel({ ms, now }: { ms: number; now?: number }) {
+  const absolute = formatTime(ms);
+  return (
+    <time dateTime={new Date(ms).toISOString()} title={absolute} data-testid="time" data-relative={now !== undefined}>
+      {now === undefined ? absolute : relativeTime(ms, now)}
+    </time>
   );
 }
 

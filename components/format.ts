@@ -22,3 +22,24 @@ export function formatTime(ms: number): string {
 export function shortUrl(url: string): string {
   return url.replace(/^https?:\/\//, "");
 }
+
+/**
+ * How long ago `ms` was, from `now`: `just now`, `3 min ago`, `2 h ago`,
+ * `5 d ago`; a date (`2026-11-23`) beyond 30 days or in the future.
+ */
+export function relativeTime(ms: number, now: number): string {
+  const secs = Math.round((now - ms) / 1000);
+  if (secs < -60) return formatTime(ms).slice(0, 10);
+  if (secs < 45) return "just now";
+  const mins = Math.round(secs / 60);
+  if (mins < 60) return `${mins} min ago`;
+  const hours = Math.round(mins / 60);
+  if (hours < 48) return `${hours} h ago`;
+  const days = Math.round(hours / 24);
+  return days <= 30 ? `${days} d ago` : formatTime(ms).slice(0, 10);
+}
+
+/** Clicks per minute, to one decimal below 10: `0.4/min`, `12/min`. */
+export function formatRate(perMinute: number): string {
+  return `${perMinute < 10 ? (Math.round(perMinute * 10) / 10).toString() : Math.round(perMinute)}/min`;
+}

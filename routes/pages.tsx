@@ -15,7 +15,6 @@ import { log } from "../lib/log.ts";
 import { type Context, Hono } from "hono";
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
-import { snippet } from "@replaya/recorder/snippet";
 import { type DashboardAuth, requireViewer } from "../lib/auth/dashboard.ts";
 import type { Manifest } from "../lib/islands/build.ts";
 import { filterFromQuery, isFiltered, listSessions } from "../lib/sessions/list.ts";
@@ -27,13 +26,14 @@ import { jsonError } from "../lib/http/errors.ts";
 import { StoreError } from "../lib/store/mod.ts";
 import { Layout } from "../components/Layout.tsx";
 import { Island } from "../components/Island.tsx";
-import { COLUMNS, SessionRow } from "../components/SessionRow.tsx";
+import { SORT_KEYS, type SortKey } from "../components/SessionRow.tsx";
 import { Filters } from "../components/Filters.tsx";
 import { SessionHeader } from "../components/SessionHeader.tsx";
 import { ErrorPage } from "../components/ErrorPage.tsx";
 import LiveSessions from "../islands/LiveSessions.tsx";
 import LiveWall from "../islands/LiveWall.tsx";
 import Player from "../islands/Player.tsx";
+import Setup from "../islands/Setup.tsx";
 
 /** What the pages need. */
 export interface PageDeps {
@@ -103,41 +103,40 @@ export function pageRoutes(deps: PageDeps): Hono {
   app.get("/", async (c) => {
     const filter = filterFromQuery(c.req.query());
     const cursor = c.req.query("cursor");
+    const sortParam = c.req.query("sort") as SortKey | undefined;
+    const sort = sortParam && SORT_KEYS.includes(sortParam) ? sortParam : "started";
     const page = await listSessions(sessions, { filter, cursor, limit: 50 });
     const query = new URLSearchParams(Object.entries(c.req.query()).filter(([k, v]) => k !== "cursor" && v));
     const nextHref = page.next ? `/?${new URLSearchParams([...query, ["cursor", page.next]])}` : undefined;
     const liveOn = !cursor && !isFiltered(filter);
+    const pageQuery = new URLSearchParams(Object.entries(c.req.query()).filter(([k, v]) => k !== "sort" && v));
+    const empty = page.rows.length === 0 && !page.stoppedEarly;
     return html(
       c,
       <Layout
         title="Sessions"
         active="sessions"
-        scripts={liveOn ? [island("LiveSessions")] : []}
+        scripts={[island("LiveSessions")]}
         bundles={bundles()}
         logout={logoutOf(c)}
       >
         <h1>Sessions</h1>
         <Filters values={c.req.query()} />
-        {liveOn && <Island name="LiveSessions" component={LiveSessions} props={{ enabled: true }} />}
-        {page.rows.length === 0 && !page.stoppedEarly
-          ? (
-            <div class="empty" data-testid="empty">
-              {isFiltered(filter) || cursor ? <p>No sessions match these filters.</p> : (
-                <p>
-                  No sessions recorded yet. <a href="/setup">Add the recorder to your site</a>{" "}
-                  and they will appear here as they happen.
-                </p>
-              )}
-            </div>
-          )
-          : (
-            <table class="sessions" data-testid="sessions">
-              <thead>
-                <tr>{COLUMNS.map((col) => <th key={col}>{col}</th>)}</tr>
-              </thead>
-              <tbody>{page.rows.map((row) => <SessionRow key={row.id} row={row} />)}</tbody>
-            </table>
-          )}
+        <Island
+          name="LiveSessions"
+          component={LiveSessions}
+          props={{ enabled: liveOn, rows: page.rows, sort, query: pageQuery.toString() }}
+        />
+        {empty && (
+          <div class="empty" data-testid="empty">
+            {isFiltered(filter) || cursor ? <p>No sessions match these filters.</p> : (
+              <p>
+                No sessions recorded yet. <a href="/setup">Add the recorder to your site</a>{" "}
+                and they will appear here as they happen.
+              </p>
+            )}
+          </div>
+        )}
         {page.stoppedEarly && (
           <p class="notice" data-testid="stopped-early">
             Searched {page.scanned.toLocaleString("en")} summaries without filling the page.{" "}
@@ -243,34 +242,36 @@ export function pageRoutes(deps: PageDeps): Hono {
     return c.redirect("/", 303);
   });
 
-  app.get("/setup", (c) => {
+  app.get("/setup", async (c) => {
     const origin = new URL(c.req.url).origin;
-    const code = snippet({ endpoint: origin, projectKey: deps.projectKey });
+    const newest = (await listSessions(sessions, { limit: 1 })).rows[0];
+    const latest = newest && { id: newest.id, createdAt: newest.createdAt, url: newest.url };
     return html(
       c,
-      <Layout title="Setup" active="setup" logout={logoutOf(c)}>
+      <Layout title="Setup" active="setup" scripts={[island("Setup")]} bundles={bundles()} logout={logoutOf(c)}>
         <h1>Record your site</h1>
-        <p>
-          Paste this into every page you want to record, just before <code>&lt;/head&gt;</code>:
-        </p>
-        <pre class="snippet" data-testid="snippet"><code>{code}</code></pre>
-        <p>
-          Or install the package: <code>npm install @replaya/recorder</code>, then{" "}
-          <code>
-            {`import { init } from "@replaya/recorder"; init({ endpoint: "${origin}", projectKey: "${deps.projectKey}" });`}
-          </code>
-        </p>
-        <p class="muted">
-          The project key is public and write-only: it can start sessions, never read them. Inputs are masked by
-          default; add the class <code>replaya-block</code> to hide an element, <code>replaya-mask</code>{" "}
-          to mask its text.
-        </p>
-        {deps.mode === "development" && (
+        <Island
+          name="Setup"
+          component={Setup}
+          props={{ endpoint: origin, projectKey: deps.projectKey, latest, testPage: deps.mode === "development" }}
+        />
+        <section class="setup-step">
+          <h2>Details</h2>
           <p>
-            <a href="/setup/test" data-testid="test-page-link">Open a test page</a>{" "}
-            that records a session into this server.
+            Project key:{" "}
+            <code class="key" data-testid="project-key">{deps.projectKey}</code>. It is public and write-only: it can
+            start sessions, never read them. Inputs are masked by default; add the class <code>replaya-block</code>{" "}
+            to hide an element, <code>replaya-mask</code> to mask its text.
           </p>
-        )}
+          <p class="muted" data-testid="package-note">
+            Published form, once <code>@replaya/recorder</code>{" "}
+            is on npm and JSR (it is not yet, so use the snippet above):{" "}
+            <code>npm install @replaya/recorder</code>, then{" "}
+            <code>
+              {`import { init } from "@replaya/recorder"; init({ endpoint: "${origin}", projectKey: "${deps.projectKey}" });`}
+            </code>
+          </p>
+        </section>
       </Layout>,
     );
   });
