@@ -126,6 +126,8 @@ CREATE INDEX IF NOT EXISTS records_by_time ON records (stream_id, ts);
 
 /** A step of the sweep holds the event loop this long at most (then yields a macrotask). */
 const SLICE_MS = 8;
+/** The sweep waits for a checkpoint this often. */
+const REST_EVERY_MS = 100;
 /** Free pages below this many are left for new records to reuse. */
 const VACUUM_MIN_FREE_PAGES = 256;
 /** The WAL file is cut back to this size whenever it restarts. */
@@ -461,7 +463,9 @@ export class SqliteStore implements StreamStore {
   }
 
   async #sweepInSteps(): Promise<void> {
-    const pace = pacer();
+    // Resting lets the checkpointer catch up with what the sweep wrote, so the WAL restarts and stays short
+    // and SQLite's own checkpoint (inside a commit, on this thread) is not needed.
+    const pace = pacer(() => this.#checkpoint());
     const now = this.#now();
     for (let due = this.#dueStreams(now); due.length > 0; due = this.#dueStreams(now)) {
       for (const stream of due) {
@@ -722,13 +726,19 @@ class Checkpointer {
 
 /**
  * A pacer for background work: `await pace()` after each small step yields a
- * macrotask once the steps since the last yield have held the loop for a slice.
+ * macrotask once the steps since the last yield have held the loop for a
+ * slice, and waits for `rest` instead every {@link REST_EVERY_MS}.
  */
-function pacer(): () => Promise<void> {
+function pacer(rest: () => Promise<unknown>): () => Promise<void> {
   let since = performance.now();
+  let rested = since;
   return async () => {
-    if (performance.now() - since < SLICE_MS) return;
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    const now = performance.now();
+    if (now - since < SLICE_MS) return;
+    if (now - rested >= REST_EVERY_MS) {
+      await rest();
+      rested = performance.now();
+    } else await new Promise((resolve) => setTimeout(resolve, 0));
     since = performance.now();
   };
 }
