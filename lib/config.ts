@@ -28,6 +28,7 @@ export interface Config {
   ingest: IngestConfig;
   dashboard: DashboardConfig;
   http: HttpConfig;
+  assets: AssetCacheConfig;
   /** Things that are allowed but probably mistakes (unknown REPLAYA_* variables); printed at start. */
   warnings: string[];
 }
@@ -46,6 +47,17 @@ export interface HttpConfig {
   bodyTimeoutMs: number;
   /** In-flight requests (open streams included) one client address may hold. */
   maxConcurrentPerClient: number;
+}
+
+/** The opt-in server-side cache of the images and fonts recordings reference (REPLAYA_ASSET_*). */
+export interface AssetCacheConfig {
+  enabled: boolean;
+  /** Largest asset fetched and stored. */
+  maxBytes: number;
+  /** Content types fetched, `type/subtype` or `type/*`. */
+  types: string[];
+  /** Fetch from loopback, private and link-local addresses too (off: refused after DNS resolution). */
+  allowPrivate: boolean;
 }
 
 /** Read-side access control. */
@@ -202,6 +214,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         "REPLAYA_MAX_CONCURRENT_PER_CLIENT",
       ),
     },
+    assets: {
+      enabled: boolean(get("REPLAYA_ASSET_CACHE"), false, "REPLAYA_ASSET_CACHE"),
+      maxBytes: integer(get("REPLAYA_ASSET_MAX_BYTES"), 5 * 1024 * 1024, "REPLAYA_ASSET_MAX_BYTES", {
+        min: 1,
+        max: 64 * 1024 * 1024,
+      }),
+      types: assetTypes(get("REPLAYA_ASSET_TYPES")),
+      allowPrivate: boolean(get("REPLAYA_ASSET_ALLOW_PRIVATE"), false, "REPLAYA_ASSET_ALLOW_PRIVATE"),
+    },
     warnings: [],
   };
   const unknown = Object.keys(env).filter((name) => name.startsWith("REPLAYA_") && !read.has(name));
@@ -216,6 +237,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
 function list(value: string | undefined): string[] {
   return (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/** Content types the asset cache may store: images and fonts by default; never a document type. */
+function assetTypes(value: string | undefined): string[] {
+  const types = list(value ?? "image/*,font/*").map((t) => t.toLowerCase());
+  for (const type of types) {
+    if (!/^[a-z]+\/([a-z0-9.+-]+|\*)$/.test(type) || /^(\*|text\/html|application\/xhtml\+xml|text\/\*)/.test(type)) {
+      throw new ConfigError(
+        `REPLAYA_ASSET_TYPES: "${type}" must be a content type like image/png or image/* (documents are never cached)`,
+      );
+    }
+  }
+  return types;
 }
 
 function origin(value: string): string {
