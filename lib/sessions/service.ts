@@ -67,6 +67,8 @@ export interface SessionsOptions {
    */
   fenceAfterMs?: number;
   now?: () => number;
+  /** Deletes what belongs to a deleted session outside the session streams (its asset map). */
+  onDelete?: (id: string) => Promise<void>;
 }
 
 /** Client clocks further off than this are corrected to the server's. */
@@ -94,12 +96,14 @@ export class Sessions {
   #running: RunningTally;
   /** Live viewers here, and (once started) on every process sharing the store. */
   readonly watchers: Watchers;
+  readonly #onDelete: ((id: string) => Promise<void>) | undefined;
 
   constructor(options: SessionsOptions) {
     this.store = options.store;
     this.leaseMs = options.leaseMs ?? 45_000;
     this.fenceAfterMs = Math.max(this.leaseMs, options.fenceAfterMs ?? 360_000);
     this.#now = options.now ?? Date.now;
+    this.#onDelete = options.onDelete;
     this.watchers = new Watchers(this.store, { now: this.#now });
     this.#running = new RunningTally(this.store, { now: this.#now });
   }
@@ -196,6 +200,7 @@ export class Sessions {
       throw error;
     });
     await this.store.deleteStream(streamOf(id));
+    await this.#onDelete?.(id);
     await appendSummary(this.store, createdAtOf(id), { k: "deleted", id }, this.#now());
     for (const userId of userIds) await appendUserSummary(this.store, userId, { k: "deleted", id }, this.#now());
   }
