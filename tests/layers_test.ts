@@ -1,6 +1,7 @@
 /**
  * The layer rule, enforced: imports run one way (routes → lib/sessions →
- * lib/store). `lib/store` imports nothing above it; nothing in `lib/` imports
+ * lib/store). `lib/store` imports nothing above it; `lib/assets` only
+ * `lib/store` and the leaves; nothing in `lib/` imports
  * `routes/`, `components/`, `islands/` or the wiring at the top (`app.ts`,
  * `server.ts`, `main.ts`); and nothing `islands/` or `recorder/` load, even
  * through other modules, is server code (`lib/`, `routes/`, the wiring).
@@ -60,6 +61,13 @@ Deno.test("layers: lib/store imports nothing above it (but the leaf helpers)", (
   );
   assert.deepEqual(bad, []);
   assert.deepEqual(LEAVES.flatMap(specifiersOf), []);
+});
+
+Deno.test("layers: lib/assets imports only lib/store and the leaf helpers", () => {
+  const bad = sources("lib/assets").flatMap((f) =>
+    importsOf(f).filter((i) => !under(i, "lib/assets", "lib/store") && !LEAVES.includes(i)).map((i) => `${f} → ${i}`)
+  );
+  assert.deepEqual(bad, []);
 });
 
 Deno.test("layers: lib/ imports nothing from routes, components, islands or the wiring", () => {
