@@ -12,6 +12,7 @@ import { openapiRoute } from "./routes/api/openapi.ts";
 import { ingestRoutes } from "./routes/api/ingest.ts";
 import { sessionReadRoutes } from "./routes/api/sessions.ts";
 import { wallRoutes } from "./routes/api/wall.ts";
+import { ASSET_CSP, assetRoutes } from "./routes/api/assets.ts";
 import { pageRoutes } from "./routes/pages.tsx";
 import { staticRoutes } from "./routes/static.ts";
 import type { Config } from "./lib/config.ts";
@@ -23,6 +24,8 @@ import { concurrencyLimit, fetchMetadataGuard, headWithoutBody, hostGuard } from
 import type { Manifest } from "./lib/islands/build.ts";
 import type { Metrics } from "./lib/metrics.ts";
 import type { Sessions } from "./lib/sessions/service.ts";
+import type { AssetCache } from "./lib/assets/cache.ts";
+import { AssetStore } from "./lib/assets/store.ts";
 
 /** What the app needs to run. */
 export interface AppDeps {
@@ -35,6 +38,8 @@ export interface AppDeps {
   manifest: () => Manifest;
   /** Aborts when the server shuts down: every open stream ends. */
   shutdown: AbortSignal;
+  /** The asset cache, when REPLAYA_ASSET_CACHE is on. */
+  assets?: AssetCache;
 }
 
 /** The dashboard's small forms (login, logout, delete) are never bigger than this. */
@@ -93,6 +98,11 @@ export function createApp(deps: AppDeps): Hono {
     await next();
     c.res.headers.set("Cross-Origin-Resource-Policy", "cross-origin");
   });
+  // Likewise: a cached asset (an SVG opened on its own, say) gets a policy under which nothing runs.
+  app.use("/api/assets/*", async (c, next) => {
+    await next();
+    c.res.headers.set("Content-Security-Policy", ASSET_CSP);
+  });
   app.use(
     "*",
     secureHeaders({
@@ -119,8 +129,10 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.route("/", staticRoutes(deps.manifest));
+  const assetStore = deps.assets?.assets ?? new AssetStore(sessions.store);
   app.route("/api/sessions", ingestRoutes({ ...deps, config: config.ingest, http: config.http }));
   app.route("/api/sessions", sessionReadRoutes(sessions, auth, deps.shutdown));
+  app.route("/api", assetRoutes(assetStore, deps.assets, auth));
   app.route("/api/wall", wallRoutes(sessions, auth, deps.shutdown));
   app.notFound((c) =>
     c.req.path.startsWith("/api/") ? jsonError(c, 404, "not_found", "no such route") : c.text("Not found", 404)

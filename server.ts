@@ -18,6 +18,8 @@ import { configureLog, log } from "./lib/log.ts";
 import { VERSION } from "./lib/version.ts";
 import { Sessions } from "./lib/sessions/service.ts";
 import { openStore, type StreamStore, withPrefix } from "./lib/store/mod.ts";
+import { AssetCache } from "./lib/assets/cache.ts";
+import { AssetStore } from "./lib/assets/store.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -27,6 +29,8 @@ export interface RunningServer {
   store: StreamStore;
   sessions: Sessions;
   projectKeys: Map<string, string>;
+  /** The asset cache, when REPLAYA_ASSET_CACHE is on. */
+  assets?: AssetCache;
   /**
    * Ends every open stream, stops accepting, waits (at most `graceMs`) for
    * requests in flight, then closes the store.
@@ -75,7 +79,18 @@ export async function startServer(
   const projectKeys = config.ingest.projectKeys.size > 0
     ? config.ingest.projectKeys
     : new Map([[await derivedProjectKey(secret), "default"]]);
+  const assets = config.assets.enabled
+    ? new AssetCache({
+      store,
+      fetch: { maxBytes: config.assets.maxBytes, types: config.assets.types, allowPrivate: config.assets.allowPrivate },
+      retentionSecs: config.retentionDays * 86_400,
+      deleteOnEmptySecs: config.deleteEmptyAfterHours * 3_600,
+    })
+    : undefined;
+  // A deleted session's asset map goes with it, whether or not the cache is on now.
+  const assetStore = assets?.assets ?? new AssetStore(store);
   const sessions = new Sessions({
+    onDelete: (id) => assets ? assets.deleteSession(id) : assetStore.deleteSession(id),
     store,
     leaseMs: config.ingest.leaseSecs * 1000,
     fenceAfterMs: config.ingest.fenceAfterSecs * 1000,
@@ -93,6 +108,7 @@ export async function startServer(
     revocations,
   });
   const app = createApp({
+    assets,
     config,
     sessions,
     tokens,
@@ -109,6 +125,7 @@ export async function startServer(
     shutdown.abort();
     const grace = AbortSignal.timeout(graceMs);
     await Promise.race([server.shutdown(), new Promise((r) => grace.addEventListener("abort", r, { once: true }))]);
+    await assets?.close();
     if (!options.store) await rawStore.close();
   };
   // Decided on the address actually bound, not on the name asked for.
@@ -130,5 +147,5 @@ export async function startServer(
       version: VERSION,
     });
   }
-  return { url, app, store: rawStore, sessions, projectKeys, close };
+  return { url, app, store: rawStore, sessions, projectKeys, assets, close };
 }

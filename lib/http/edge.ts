@@ -48,6 +48,14 @@ function isIpLiteral(host: string): boolean {
 
 /** What an API may be fetched as: by script (`empty`) or as a download or link (`document`). */
 const API_DESTINATIONS = new Set(["empty", "document"]);
+/**
+ * A cached asset (`/api/assets/<sha256>`) is also loaded as an image or a
+ * font: by the replay's sandboxed iframe, which shares the dashboard's
+ * origin. Content-addressed, read-only and login-bound, it answers nothing a
+ * recorded `<img>` could abuse; every other API still refuses `<img>`.
+ */
+const ASSET_PATH = /^\/api\/assets\/[0-9a-f]{64}$/;
+const ASSET_DESTINATIONS = new Set([...API_DESTINATIONS, "image", "font"]);
 
 /**
  * Fetch Metadata resource isolation. Browsers say where a request comes from
@@ -58,6 +66,7 @@ const API_DESTINATIONS = new Set(["empty", "document"]);
  * - APIs: same-origin (or typed into the address bar) only, and only as a
  *   fetch or a document: an `<img>`, `<script>`, `<link>` or `<iframe>`
  *   pointing at an API — say, in a recorded page being replayed — is refused.
+ *   Cached assets are the one exception: same-origin images and fonts too.
  * - Pages: anything same-origin; from other sites only a top-level GET
  *   navigation, so a link to a session shared in chat still opens.
  */
@@ -69,7 +78,8 @@ export function fetchMetadataGuard(isPublic: (c: Context) => boolean): Middlewar
     const path = new URL(c.req.url).pathname;
     const sameOrigin = site === "same-origin" || site === "none";
     if (path.startsWith("/api/") || path === "/metrics") {
-      if (sameOrigin && API_DESTINATIONS.has(dest)) return await next();
+      const allowed = ASSET_PATH.test(path) ? ASSET_DESTINATIONS : API_DESTINATIONS;
+      if (sameOrigin && allowed.has(dest)) return await next();
     } else {
       const navigation = (c.req.method === "GET" || c.req.method === "HEAD") &&
         c.req.header("sec-fetch-mode") === "navigate" && dest === "document";

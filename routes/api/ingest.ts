@@ -37,6 +37,8 @@ export interface IngestDeps {
   config: IngestConfig;
   http: Pick<HttpConfig, "trustProxyHops" | "bodyTimeoutMs">;
   metrics?: Metrics;
+  /** The asset cache, when on: told about every stored batch (it never delays the response). */
+  assets?: { observe(sessionId: string, events: readonly unknown[]): void };
 }
 
 /** A resume may present a token that expired up to this long ago. */
@@ -150,6 +152,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       sentAt: typeof sentAt === "number" && Number.isFinite(sentAt) ? sentAt : undefined,
     });
     deps.metrics?.recordBatch(events.length, Number(c.req.header("content-length") ?? 0));
+    deps.assets?.observe(id, events);
     const refreshed = tokens.needsRefresh(expiresAt) ? await tokens.issue(id) : undefined;
     return c.json({ ok: true, watched: sessions.isWatched(id), ...(refreshed ? { token: refreshed } : {}) });
   });

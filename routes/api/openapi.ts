@@ -167,6 +167,43 @@ export const OPENAPI = {
         responses: { "200": json({ type: "object" }, "replaya-session/1 JSON"), ...readErrors },
       },
     },
+    "/api/sessions/{id}/assets": {
+      get: {
+        operationId: "getSessionAssets",
+        summary: "The session's asset map: each image or font URL as recorded → its cached copy",
+        description:
+          "Filled in the background by the asset cache (REPLAYA_ASSET_CACHE) as batches arrive; `failed` says why a URL is not cached. The player rewrites the recorded URLs to `/api/assets/{hash}`.",
+        security: viewer,
+        parameters: [id],
+        responses: {
+          "200": json(ref("SessionAssets")),
+          "400": error("not a session id"),
+          "401": error("not logged in"),
+        },
+      },
+    },
+    "/api/assets/{hash}": {
+      get: {
+        operationId: "getAsset",
+        summary: "One cached image or font, by the SHA-256 of its bytes",
+        description:
+          "Immutable; typed as stored, nosniff, `Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; sandbox`. Same-origin `<img>`, CSS image and font requests are allowed (the replay's iframe makes them).",
+        security: viewer,
+        parameters: [{
+          name: "hash",
+          in: "path",
+          required: true,
+          schema: { type: "string", pattern: "^[0-9a-f]{64}$" },
+        }],
+        responses: {
+          "200": { description: "the asset", content: { "image/*": {}, "font/*": {} } },
+          "304": { description: "not modified (If-None-Match)" },
+          "400": error("not a SHA-256 in lowercase hex"),
+          "401": error("not logged in"),
+          "404": error("no such asset"),
+        },
+      },
+    },
     "/api/sessions/feed": {
       get: {
         operationId: "followNewSessions",
@@ -231,6 +268,21 @@ export const OPENAPI = {
     },
     schemas: {
       SessionId: { type: "string", pattern: "^\\d{13}[a-z0-9]{12}$" },
+      SessionAssets: {
+        type: "object",
+        required: ["enabled", "assets", "failed"],
+        properties: {
+          enabled: { type: "boolean", description: "whether the asset cache is on" },
+          assets: {
+            type: "object",
+            additionalProperties: {
+              type: "object",
+              properties: { hash: { type: "string" }, type: { type: "string" } },
+            },
+          },
+          failed: { type: "object", additionalProperties: { type: "string" } },
+        },
+      },
       Error: {
         type: "object",
         required: ["error"],
