@@ -128,6 +128,9 @@ CREATE INDEX IF NOT EXISTS records_by_time ON records (stream_id, ts);
 const SLICE_MS = 8;
 /** The sweep waits for a checkpoint this often. */
 const REST_EVERY_MS = 100;
+/** Records one sweep statement deletes at most, and pages one vacuum step gives back at most. */
+const MAX_EXPIRE_CHUNK = 256;
+const MAX_VACUUM_CHUNK = 1024;
 /** Free pages below this many are left for new records to reuse. */
 const VACUUM_MIN_FREE_PAGES = 256;
 /** The WAL file is cut back to this size whenever it restarts. */
@@ -155,10 +158,8 @@ export class SqliteStore implements StreamStore {
   #sweepTimer: ReturnType<typeof setInterval>;
   #sweeping?: Promise<void>;
   #incremental: boolean;
-  /** Records one sweep step deletes, adapted so that a step takes about half a slice. */
-  #expireChunk = 256;
-  /** Pages one vacuum step gives back, adapted the same way. */
-  #vacuumChunk = 256;
+  /** Pages one vacuum step gives back, adapted so that a step takes about half a slice. */
+  #vacuumChunk = 64;
   #checkpointer: Checkpointer;
   #checkpointTimer?: ReturnType<typeof setTimeout>;
   #checkpointing?: Promise<CheckpointReply>;
@@ -486,14 +487,15 @@ export class SqliteStore implements StreamStore {
     const same = () => !this.#closed && (this.#sql.nameOf.get(s.id) as { name: string } | undefined)?.name === s.name;
     if (s.retention_ms !== null) {
       const cutoff = now - s.retention_ms;
+      // Records to delete per step, adapted per stream: what a row costs depends on where it lies.
+      let chunk = 32;
       for (let more = true; more;) {
         if (!same()) return;
-        const chunk = this.#expireChunk;
         const started = performance.now();
         const { changes } = this.#sql.expire.run(s.id, cutoff, chunk);
         this.#wrote();
-        this.#expireChunk = adapt(chunk, performance.now() - started, Number(changes) >= chunk);
         more = Number(changes) >= chunk;
+        chunk = adapt(chunk, performance.now() - started, more, MAX_EXPIRE_CHUNK);
         await pace();
       }
     }
@@ -525,7 +527,7 @@ export class SqliteStore implements StreamStore {
       // Each row of the pragma is one page freed: it must be stepped to the end (`exec` and `run` step once).
       this.#db.prepare(`PRAGMA incremental_vacuum(${pages})`).all();
       this.#wrote();
-      this.#vacuumChunk = adapt(pages, performance.now() - started, pages === this.#vacuumChunk);
+      this.#vacuumChunk = adapt(pages, performance.now() - started, pages === this.#vacuumChunk, MAX_VACUUM_CHUNK);
       await pace();
     }
     const reply = await this.#checkpoint();
@@ -748,10 +750,10 @@ function pacer(rest: () => Promise<unknown>): () => Promise<void> {
  * step that has to move pages costs far more than one that cuts free pages off the end), growing only
  * while steps are full.
  */
-function adapt(size: number, ms: number, full: boolean): number {
+function adapt(size: number, ms: number, full: boolean, max: number): number {
   const target = SLICE_MS / 2;
   const next = ms > 0 ? Math.round((size * target) / ms) : size * 2;
-  return Math.max(16, Math.min(next, full ? size * 2 : size, 4096));
+  return Math.max(8, Math.min(next, full ? size * 2 : size, max));
 }
 
 /** The smallest string greater than every string starting with `prefix`, or null. */
