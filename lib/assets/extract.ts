@@ -36,6 +36,8 @@ const TEXT = 3;
 
 /** Attributes whose value is one URL, on any element. */
 const URL_ATTRIBUTES = new Set(["src", "poster", "background", "xlink:href"]);
+/** Elements whose `src` is an image (a script's, a frame's or a video's is not); mutations name no element. */
+const IMAGE_SRC_ELEMENTS = new Set(["", "img", "input", "source", "image"]);
 
 /**
  * Every distinct image or font URL in `events`, in order of appearance.
@@ -68,6 +70,7 @@ export function assetUrls(events: readonly unknown[], limit = MAX_URLS_PER_BATCH
       if (typeof value !== "string") continue;
       if (name === "_cssText") css(value);
       else if (name === "srcset" || name === "imagesrcset") { for (const url of srcsetUrls(value)) add(url, "image"); }
+      else if (name === "src" && !IMAGE_SRC_ELEMENTS.has(tagName)) continue;
       else if (URL_ATTRIBUTES.has(name)) add(value, "image");
       else if (name === "href" && (tagName === "image" || tagName === "link")) {
         const kind = tagName === "link" ? linkKind(attrs) : "image";

@@ -51,6 +51,8 @@ Deno.test("extract: a full snapshot's img src/srcset, style url(), icons, preloa
             el(17, "img", { src: "blob:https://shop.example/uuid" }),
             el(18, "svg", {}, [el(19, "image", { "xlink:href": `${S}/sprite.svg` })]),
             el(20, "img", { src: `${S}/logo.png?v=2` }),
+            el(21, "script", { src: `${S}/app.js` }),
+            el(22, "iframe", { src: `${S}/embed` }),
           ]),
         ])],
       },
