@@ -17,6 +17,7 @@ import { inactiveTotal } from "./player/inactivity.ts";
 import { timelineMarkers } from "./player/markers.ts";
 import { emptyMessage, SPEEDS } from "./player/playback.ts";
 import { mountRrwebPlayer } from "./player/rrweb_player.ts";
+import { AssetFailures, type AssetMap, assetNotice, assetRewriter, loadAssetMap, NO_ASSETS } from "./player/assets.ts";
 import { focusKindOf, SHORTCUT_HELP, type ShortcutAction, shortcutApplies, shortcutFor } from "./player/shortcuts.ts";
 import { openSessionStream } from "./player/stream.ts";
 import { Legend, Timeline } from "./player/Timeline.tsx";
@@ -43,6 +44,11 @@ export default function Player(props: PlayerProps): JSX.Element {
   const root = useRef<HTMLDivElement>(null);
   const stage = useRef<HTMLDivElement>(null);
   const mountPoint = useRef<HTMLDivElement>(null);
+  // The session's cached assets (known before the stream opens) and the replayed page's failed ones.
+  const assets = useRef<AssetMap>(NO_ASSETS);
+  const [failures] = useState(() => new AssetFailures());
+  const [failed, setFailed] = useState(0);
+  const [noticeClosed, setNoticeClosed] = useState(false);
   // Constructing the controller touches nothing outside itself; start() (in an effect) opens the stream.
   const [controller] = useState(() =>
     new ReplayController({
@@ -51,9 +57,30 @@ export default function Player(props: PlayerProps): JSX.Element {
         if (!target) throw new Error("the player is not in the page");
         // A failed earlier attempt may have left part of a player behind.
         target.replaceChildren();
-        return mountRrwebPlayer(target, events, options);
+        // rrweb gets the recorded asset URLs rewritten to the cached copies; the feed keeps the originals.
+        const rewrite = assetRewriter(assets.current.urls);
+        const handle = mountRrwebPlayer(target, events.map(rewrite), options, {
+          onAssetError: (url) => failures.add(url) && setFailed(failures.count),
+        });
+        return { ...handle, addEvent: (event) => handle.addEvent(rewrite(event)) };
       },
-      connect: (handlers) => openSessionStream(props.apiBase ?? "", props.sessionId, handlers),
+      // The asset map first (one small request, at most 3 s), so the first frame already uses the cache.
+      connect: (handlers) => {
+        const apiBase = props.apiBase ?? "";
+        const abort = new AbortController();
+        let stream: { close(): void } | undefined;
+        loadAssetMap(apiBase, props.sessionId, abort.signal).then((map) => {
+          if (abort.signal.aborted) return;
+          assets.current = map;
+          stream = openSessionStream(apiBase, props.sessionId, handlers);
+        });
+        return {
+          close() {
+            abort.abort();
+            stream?.close();
+          },
+        };
+      },
     }, { live: props.live })
   );
   const [state, setState] = useState<ReplayState>(controller.state);
@@ -204,6 +231,23 @@ export default function Player(props: PlayerProps): JSX.Element {
             )
             : null}
           {help ? <ShortcutHelp onClose={() => setHelp(false)} /> : null}
+          {failed > 0 && !noticeClosed
+            ? (
+              <div class="rp-assets" role="status" data-testid="asset-notice" data-count={failed}>
+                <span>
+                  {assetNotice(failed, failures.hosts(globalThis.location?.origin ?? ""), assets.current.enabled)}
+                </span>
+                <button
+                  type="button"
+                  class="rp-button rp-close"
+                  aria-label="Dismiss"
+                  onClick={() => setNoticeClosed(true)}
+                >
+                  ×
+                </button>
+              </div>
+            )
+            : null}
         </div>
         <div class="rp-controls">
           <button

@@ -41,6 +41,12 @@ interface SveltePlayer {
   $destroy(): void;
 }
 
+/** What the player island hears from the replayed page. */
+export interface ReplayHooks {
+  /** An image (or another element's resource) of the replayed page failed to load. */
+  onAssetError?(url: string): void;
+}
+
 /**
  * Mounts the replay into `target` (which must be in the document: rrweb
  * creates its sandboxed iframe there). The iframe keeps rrweb's default
@@ -48,12 +54,18 @@ interface SveltePlayer {
  * rrweb's own inactivity skipping (a fast-forward) stays off: the controller
  * jumps over inactive stretches itself.
  */
-export function mountRrwebPlayer(target: HTMLElement, events: RrwebEvent[], options: MountOptions): PlayerHandle {
+export function mountRrwebPlayer(
+  target: HTMLElement,
+  events: RrwebEvent[],
+  options: MountOptions,
+  hooks: ReplayHooks = {},
+): PlayerHandle {
   const { player, replayer } = mount(target, events, options, {
     speed: options.speed,
     speedOption: [...SPEEDS],
     skipInactive: false,
   });
+  if (hooks.onAssetError) watchAssetErrors(replayer, hooks.onAssetError);
   // Before the first goto the replayer's clock has no baseline.
   let started = false;
   // A paused goto asks rrweb for this much later (see below); the clock takes it off again.
@@ -152,6 +164,39 @@ export function mountLiveReplayer(
       player.$destroy();
     },
   };
+}
+
+/** Elements whose `error` event means their resource did not load. */
+const RESOURCE_ELEMENTS = new Set(["IMG", "IMAGE", "INPUT", "LINK", "VIDEO", "SOURCE"]);
+
+/**
+ * Reports resources of the replayed page that fail to load: `error` events do
+ * not bubble, so one capturing listener on the iframe's document hears them
+ * all. A new page (rrweb's rebuild, or its virtual DOM's diff) reopens that
+ * document, and `document.open()` drops its listeners but not its mutation
+ * observers: the observer sees the old page go and puts the listener back, in
+ * a microtask, before any image of the new page can have failed (failures
+ * arrive on later tasks).
+ */
+function watchAssetErrors(replayer: Replayer, report: (url: string) => void): void {
+  const onError = (event: Event) => {
+    const element = event.target as Element | null;
+    if (!element || !RESOURCE_ELEMENTS.has(element.nodeName.toUpperCase())) return;
+    // An SVG <image>'s href is an object, not a string: only strings count.
+    const source = element as unknown as Record<string, unknown>;
+    const url = [
+      source.currentSrc,
+      source.src,
+      source.href,
+      ...["src", "href", "xlink:href"].map((name) => element.getAttribute(name)),
+    ].find((value): value is string => typeof value === "string" && value !== "");
+    if (url) report(url);
+  };
+  const doc = replayer.iframe.contentDocument;
+  if (!doc) return;
+  const watch = () => doc.addEventListener("error", onError, true);
+  watch();
+  new MutationObserver(watch).observe(doc, { childList: true });
 }
 
 /**
