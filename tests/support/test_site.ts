@@ -51,17 +51,21 @@ const pages: Record<string, SitePage> = {
 <body>${nav}<h1>Checkout</h1><button id="pay" onclick="this.textContent='Paid'">Pay</button></body></html>`,
 };
 
-/** A page of the site: its HTML, given the recorder's snippet for `<head>` and the RePlaya server's URL. */
-export type SitePage = (head: string, endpoint: string) => string;
+/**
+ * A page of the site: its HTML, given the recorder's snippet for `<head>` and
+ * the RePlaya server's URL; or any other response (a stylesheet, an image).
+ */
+export type SitePage = (head: string, endpoint: string) => string | Response;
 
 /** Serves the site (plus `extra` pages) on a free loopback port, recording into `endpoint`. */
 export function startTestSite(endpoint: string, extra: Record<string, SitePage> = {}): TestSite {
   const head = snippet({ endpoint, projectKey: TEST_KEY });
   const all = { ...pages, ...extra };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
-    const page = all[new URL(request.url).pathname];
-    return page
-      ? new Response(page(head, endpoint), { headers: { "content-type": "text/html; charset=utf-8" } })
+    const page = all[new URL(request.url).pathname]?.(head, endpoint);
+    if (page instanceof Response) return page;
+    return page !== undefined
+      ? new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } })
       : new Response("not found", { status: 404 });
   });
   return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
