@@ -30,3 +30,31 @@ Deno.test("config: REPLAYA_STREAM_PREFIX scopes a deployment's streams; odd char
     assert.throws(() => loadConfig({ REPLAYA_STREAM_PREFIX: bad }), ConfigError, bad);
   }
 });
+
+Deno.test("config: the asset cache is off by default; its limits and types are checked", () => {
+  assert.deepEqual(loadConfig({}).assets, {
+    enabled: false,
+    maxBytes: 5 * 1024 * 1024,
+    types: ["image/*", "font/*"],
+    allowPrivate: false,
+  });
+  const on = loadConfig({
+    REPLAYA_ASSET_CACHE: "true",
+    REPLAYA_ASSET_MAX_BYTES: "1048576",
+    REPLAYA_ASSET_TYPES: "image/png, Font/WOFF2",
+    REPLAYA_ASSET_ALLOW_PRIVATE: "yes",
+  });
+  assert.deepEqual(on.assets, {
+    enabled: true,
+    maxBytes: 1048576,
+    types: ["image/png", "font/woff2"],
+    allowPrivate: true,
+  });
+  assert.deepEqual(on.warnings, [], "every REPLAYA_ASSET_* variable is known");
+  for (const bad of ["text/html", "*/*", "text/*", "application/xhtml+xml", "image", "image/png;x"]) {
+    assert.throws(() => loadConfig({ REPLAYA_ASSET_TYPES: bad }), /REPLAYA_ASSET_TYPES/, bad);
+  }
+  assert.throws(() => loadConfig({ REPLAYA_ASSET_MAX_BYTES: "0" }), /REPLAYA_ASSET_MAX_BYTES/);
+  assert.throws(() => loadConfig({ REPLAYA_ASSET_MAX_BYTES: String(65 * 1024 * 1024) }), /REPLAYA_ASSET_MAX_BYTES/);
+  assert.throws(() => loadConfig({ REPLAYA_ASSET_CACHE: "maybe" }), /REPLAYA_ASSET_CACHE/);
+});
