@@ -122,7 +122,11 @@ export class AssetCache {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  /** Stops: drops the queue, aborts fetches, and waits for the work in flight to end. */
+  /**
+   * Stops: drops the queue, aborts fetches, waits for the work in flight to
+   * end, and writes the map entries already learned (call it before closing
+   * the store).
+   */
   async close(): Promise<void> {
     this.#abort.abort();
     for (const timer of this.#timers) clearTimeout(timer);
@@ -131,6 +135,13 @@ export class AssetCache {
     this.#work -= this.#queue.length;
     this.#queue.length = 0;
     await Promise.allSettled([...this.#running]);
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    for (const [sessionId, entries] of pending) {
+      await this.assets.addToSession(sessionId, entries).catch((error) => {
+        log.warn("asset cache: could not write a session's map at shutdown", {}, error);
+      });
+    }
     this.#settle();
   }
 
