@@ -160,11 +160,6 @@ async function settled(take: () => Promise<Uint8Array>): Promise<Uint8Array> {
   throw new Error("the screenshot never settled");
 }
 
-/** Waits until every `<img>` of a document has loaded or failed. */
-function imagesDone(doc: Document): boolean {
-  return [...doc.images].every((img) => img.complete);
-}
-
 /** The session id the recorder keeps in sessionStorage. */
 function sessionIdOf(page: Page): Promise<string | undefined> {
   return page.evaluate(() => {
@@ -182,7 +177,7 @@ async function storedEvents(server: ServerUnderTest, id: string): Promise<Event[
 
 /** Marks a moment (a `track` event, once the events before it are stored) and screenshots the original. */
 async function moment(page: Page, server: ServerUnderTest, id: string, name: string): Promise<Uint8Array> {
-  await page.waitForFunction(imagesDone, await page.evaluateHandle(() => document));
+  await page.waitForFunction(() => [...document.images].every((img) => img.complete));
   const shot = await settled(() => page.screenshot({ type: "png" }));
   await page.evaluate(
     (n) => (globalThis as unknown as { replaya: (...a: unknown[]) => void }).replaya("track", n),
