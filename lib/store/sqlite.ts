@@ -14,6 +14,7 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { Worker as NodeWorker } from "node:worker_threads";
 import {
   AlreadyExistsError,
   FencingMismatchError,
@@ -673,12 +674,14 @@ export class SqliteStore implements StreamStore {
 }
 
 /**
- * Checkpoints on a Worker (`sqlite_checkpointer.ts`) with its own connection,
- * one request at a time; the worker starts on the first one. A worker that
- * fails answers every request not ok.
+ * Checkpoints on a worker thread (`sqlite_checkpointer.ts`) with its own
+ * connection, one request at a time; the worker starts on the first one, and
+ * keeps the process alive only while a request is pending (a script that
+ * never closes its store still exits). A worker that fails answers every
+ * request not ok.
  */
 class Checkpointer {
-  #worker?: Worker;
+  #worker?: NodeWorker;
   #failed?: string;
   #next = 0;
   #waiting = new Map<number, (reply: CheckpointReply) => void>();
@@ -691,38 +694,42 @@ class Checkpointer {
 
   /** Closes the worker's connection and ends the worker. */
   async close(): Promise<void> {
-    if (!this.#worker) return;
+    const worker = this.#worker;
+    if (!worker) return;
     await this.#call({ op: "close" });
-    this.#worker?.terminate();
     this.#worker = undefined;
+    await worker.terminate();
   }
 
   #call(request: { op: "checkpoint"; path: string } | { op: "close" }): Promise<CheckpointReply> {
     const id = ++this.#next;
     if (this.#failed) return Promise.resolve({ id, ok: false, error: this.#failed });
-    if (!this.#worker) {
-      const worker = new Worker(new URL("./sqlite_checkpointer.ts", import.meta.url), {
-        type: "module",
-        name: "replaya-sqlite-checkpointer",
-      });
-      worker.onmessage = ({ data }: MessageEvent<CheckpointReply>) => {
-        this.#waiting.get(data.id)?.(data);
-        this.#waiting.delete(data.id);
-      };
-      worker.onerror = (event) => {
-        event.preventDefault();
-        this.#failed = event.message || "checkpointer worker failed";
-        worker.terminate();
-        this.#worker = undefined;
-        for (const [waiting, resolve] of this.#waiting) resolve({ id: waiting, ok: false, error: this.#failed });
-        this.#waiting.clear();
-      };
-      this.#worker = worker;
-    }
+    const worker = this.#worker ??= this.#start();
     return new Promise((resolve) => {
       this.#waiting.set(id, resolve);
-      this.#worker!.postMessage({ ...request, id } as CheckpointRequest);
+      worker.ref();
+      worker.postMessage({ ...request, id } as CheckpointRequest);
     });
+  }
+
+  #start(): NodeWorker {
+    const worker = new NodeWorker(new URL("./sqlite_checkpointer.ts", import.meta.url), {
+      name: "replaya-sqlite-checkpointer",
+    });
+    worker.on("message", (data: CheckpointReply) => {
+      this.#waiting.get(data.id)?.(data);
+      this.#waiting.delete(data.id);
+      if (this.#waiting.size === 0) worker.unref();
+    });
+    worker.on("error", (error: Error) => {
+      this.#failed = error.message || "checkpointer worker failed";
+      this.#worker = undefined;
+      void worker.terminate();
+      for (const [waiting, resolve] of this.#waiting) resolve({ id: waiting, ok: false, error: this.#failed });
+      this.#waiting.clear();
+    });
+    worker.unref();
+    return worker;
   }
 }
 

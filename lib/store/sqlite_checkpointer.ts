@@ -1,17 +1,18 @@
 /**
- * The embedded store's checkpointer, run in a Worker (see `sqlite.ts`): its
+ * The embedded store's checkpointer, run in a worker thread (see `sqlite.ts`): its
  * own connection copies the WAL back into the database file and fsyncs it,
  * on its own thread, so the event loop never waits for the disk. A passive
  * checkpoint never blocks the store's writer, and when it copies the whole
  * WAL it also cuts the file to its size (what makes a vacuum visible).
  *
  * Messages: `{ id, op: "checkpoint", path }` → `{ id, ok, result: { busy, log, checkpointed } }`;
- * `{ id, op: "close" }` → `{ id, ok }`, then the worker ends.
+ * `{ id, op: "close" }` → `{ id, ok }` (the store then terminates the worker).
  *
  * @module
  */
 
 import { DatabaseSync } from "node:sqlite";
+import { parentPort } from "node:worker_threads";
 
 /** A request to the checkpointer. */
 export type CheckpointRequest = { id: number; op: "checkpoint"; path: string } | { id: number; op: "close" };
@@ -21,22 +22,16 @@ export type CheckpointReply =
   | { id: number; ok: true; result?: { busy: number; log: number; checkpointed: number } }
   | { id: number; ok: false; error: string };
 
-interface WorkerScope {
-  onmessage: ((event: MessageEvent<CheckpointRequest>) => void) | null;
-  postMessage(message: CheckpointReply): void;
-  close(): void;
-}
-
-const scope = globalThis as unknown as WorkerScope;
+const port = parentPort!;
+const reply = (message: CheckpointReply) => port.postMessage(message);
 let db: DatabaseSync | undefined;
 
-scope.onmessage = ({ data }) => {
+port.on("message", (data: CheckpointRequest) => {
   try {
     if (data.op === "close") {
       db?.close();
       db = undefined;
-      scope.postMessage({ id: data.id, ok: true });
-      scope.close();
+      reply({ id: data.id, ok: true });
       return;
     }
     if (!db) {
@@ -48,8 +43,8 @@ scope.onmessage = ({ data }) => {
       log: number;
       checkpointed: number;
     };
-    scope.postMessage({ id: data.id, ok: true, result: { ...result } });
+    reply({ id: data.id, ok: true, result: { ...result } });
   } catch (error) {
-    scope.postMessage({ id: data.id, ok: false, error: error instanceof Error ? error.message : String(error) });
+    reply({ id: data.id, ok: false, error: error instanceof Error ? error.message : String(error) });
   }
-};
+});
