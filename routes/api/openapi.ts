@@ -29,7 +29,7 @@ const query = (name: string, description: string, schema: unknown = { type: "str
   schema,
 });
 const filters = [
-  query("user", "user id contains (case-insensitive)"),
+  query("user", "the exact user id (case ignored)"),
   query("source", "exact source label"),
   query("url", "entry URL contains (case-insensitive)"),
   query("status", "live or ended", { enum: ["live", "ended"] }),
