@@ -1,46 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  type EventSourceLike,
-  openSessionStream,
-  SeqGate,
-  sessionStreamUrl,
-  type StreamHandlers,
-} from "../../islands/player/stream.ts";
+import { FakeSource } from "./_fake_source.ts";
+import { openSessionStream, SeqGate, sessionStreamUrl, type StreamHandlers } from "../../islands/player/stream.ts";
 import type { RrwebEvent } from "@replaya/recorder/wire";
 import { click, meta } from "./_events.ts";
-
-/** An EventSource double: the test plays the server. */
-class FakeSource implements EventSourceLike {
-  readyState = 0;
-  closed = false;
-  onopen: ((event: Event) => unknown) | null = null;
-  onerror: ((event: Event) => unknown) | null = null;
-  #listeners = new Map<string, Array<(event: MessageEvent) => void>>();
-  constructor(readonly url: string) {}
-  addEventListener(type: string, listener: (event: MessageEvent) => void) {
-    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
-  }
-  close() {
-    this.closed = true;
-    this.readyState = 2;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.(new Event("open"));
-  }
-  emit(type: string, data: unknown, id?: number) {
-    const event = new MessageEvent(type, {
-      data: JSON.stringify(data),
-      lastEventId: id === undefined ? "" : String(id),
-    });
-    for (const listener of this.#listeners.get(type) ?? []) listener(event);
-  }
-  /** The connection dropped; EventSource will retry by itself (CONNECTING) or has given up (CLOSED). */
-  fail(state: 0 | 2) {
-    this.readyState = state;
-    this.onerror?.(new Event("error"));
-  }
-}
 
 function harness() {
   const sources: FakeSource[] = [];

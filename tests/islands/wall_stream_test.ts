@@ -1,36 +1,7 @@
 import assert from "node:assert/strict";
+import { FakeSource } from "./_fake_source.ts";
 import { openWallStream, parseSessionRow, type WallHandlers, wallStreamUrl } from "../../islands/wall/stream.ts";
-import type { EventSourceLike } from "../../islands/event_source.ts";
 import { click, meta, T0 } from "./_events.ts";
-
-/** An EventSource double: the test plays the server. */
-class FakeSource implements EventSourceLike {
-  readyState = 0;
-  closed = false;
-  onopen: ((event: Event) => unknown) | null = null;
-  onerror: ((event: Event) => unknown) | null = null;
-  #listeners = new Map<string, Array<(event: MessageEvent) => void>>();
-  constructor(readonly url: string) {}
-  addEventListener(type: string, listener: (event: MessageEvent) => void) {
-    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
-  }
-  close() {
-    this.closed = true;
-    this.readyState = 2;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.(new Event("open"));
-  }
-  emit(type: string, data: unknown) {
-    const event = new MessageEvent(type, { data: typeof data === "string" ? data : JSON.stringify(data) });
-    for (const listener of this.#listeners.get(type) ?? []) listener(event);
-  }
-  fail(state: 0 | 2) {
-    this.readyState = state;
-    this.onerror?.(new Event("error"));
-  }
-}
 
 function setup(retryDelaysMs = [10, 20]) {
   const sources: FakeSource[] = [];
