@@ -21,6 +21,7 @@ import { liteAvailable, printSkipNotice, startLite } from "../tests/support/s2_l
 import { browserAvailable, launchBrowser } from "../tests/support/browser.ts";
 import { followLive as view } from "../tests/support/client.ts";
 import { percentile, table } from "./report.ts";
+import { fixtureFor } from "./fixture.ts";
 
 const KEY = "pk_bench_0123456789";
 const SAMPLES = Number(Deno.env.get("BENCH_SAMPLES") ?? 200);
@@ -114,19 +115,12 @@ async function liveTail(url: string, viewers: number) {
 /** Posts the fixture again and again, shifted in time, until it covers `minutes`. */
 async function longSession(url: string, minutes: number) {
   const s = await start(url);
-  const first = fixture.batches[0].events[0].timestamp;
-  const base = Date.now() - minutes * 60_000;
-  const loops = Math.ceil((minutes * 60_000) / fixture.durationMs);
   let seq = 0;
   let events = 0;
-  for (let loop = 0; loop < loops; loop++) {
-    const shift = base + loop * fixture.durationMs - first;
-    for (const batch of fixture.batches) {
-      const shifted = batch.events.map((e) => ({ ...e, timestamp: e.timestamp + shift }));
-      const res = await send(url, s, seq++, shifted);
-      await res.body?.cancel();
-      events += shifted.length;
-    }
+  for (const shifted of fixtureFor(fixture, minutes)) {
+    const res = await send(url, s, seq++, shifted);
+    await res.body?.cancel();
+    events += shifted.length;
   }
   await fetch(`${url}/api/sessions/${s.sessionId}/stop`, {
     method: "POST",

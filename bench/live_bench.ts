@@ -40,6 +40,7 @@
 
 import type { ChildServer } from "../tests/support/child_server.ts";
 import type { LiteServer } from "../tests/support/s2_lite.ts";
+import { type Fixture, fixtureFor } from "./fixture.ts";
 
 const WORKER_NAME = "replaya-live-bench-viewers";
 /** Bytes of each SSE frame kept for parsing: event name, id and the start of the data line (the marker). */
@@ -445,11 +446,6 @@ const int = (name: string, fallback: number) => {
   if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
   return value;
 };
-
-interface Fixture {
-  durationMs: number;
-  batches: Array<{ events: Array<{ type: number; timestamp: number; data?: unknown }> }>;
-}
 
 interface Session {
   sessionId: string;
@@ -882,19 +878,12 @@ async function main(): Promise<void> {
   /** Posts the fixture again and again, shifted in time, until it covers `minutes`; then stops the session. */
   async function longSession(url: string, minutes: number) {
     const s = await start(url);
-    const first = fixture.batches[0].events[0].timestamp;
-    const base = Date.now() - minutes * 60_000;
-    const loops = Math.ceil((minutes * 60_000) / fixture.durationMs);
     let seq = 0;
     let events = 0;
-    for (let loop = 0; loop < loops; loop++) {
-      const shift = base + loop * fixture.durationMs - first;
-      for (const batch of fixture.batches) {
-        const shifted = batch.events.map((e) => ({ ...e, timestamp: e.timestamp + shift }));
-        const r = await send(url, s, seq++, shifted);
-        if (!r.ok) throw new Error(`long session batch ${seq}: HTTP ${r.status}`);
-        events += shifted.length;
-      }
+    for (const shifted of fixtureFor(fixture, minutes)) {
+      const r = await send(url, s, seq++, shifted);
+      if (!r.ok) throw new Error(`long session batch ${seq}: HTTP ${r.status}`);
+      events += shifted.length;
     }
     await stop(url, s);
     return { id: s.sessionId, batches: seq, events };
