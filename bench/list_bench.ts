@@ -209,14 +209,14 @@ function sizeOf(path: string): { file: number; wal: number } {
   return { file: stat(path), wal: stat(`${path}-wal`) };
 }
 
-/** The longest gap between timer ticks while it runs: how long the event loop was blocked. */
-function loopProbe(): () => number {
-  let longest = 0;
+/** The gaps between timer ticks while it runs: how long the event loop was blocked (longest, p99). */
+function loopProbe(): () => { longest: number; p99: number } {
+  const gaps: number[] = [];
   let last = performance.now();
   let running = true;
   const tick = () => {
     const now = performance.now();
-    longest = Math.max(longest, now - last);
+    gaps.push(now - last);
     last = now;
     if (running) setTimeout(tick, 0);
   };
@@ -224,9 +224,12 @@ function loopProbe(): () => number {
   return () => {
     running = false;
     tick();
-    return longest;
+    return { longest: gaps.reduce((a, b) => Math.max(a, b), 0), p99: percentile(gaps, 99) };
   };
 }
+
+/** What the sweep's worker steps did (statements, the longest one on the worker's thread). */
+const sweepSteps = { steps: 0, statements: 0, longestMs: 0 };
 
 const mib = (bytes: number) => (bytes / 1_048_576).toFixed(1);
 const kb = (bytes: number) => (bytes / 1000).toFixed(1);
@@ -240,6 +243,11 @@ const store = SqliteStore.open({
   path,
   now: () => clock,
   sweepIntervalMs: 3_600_000,
+  onSweepStep: (step) => {
+    sweepSteps.steps++;
+    sweepSteps.statements += step.statements;
+    sweepSteps.longestMs = Math.max(sweepSteps.longestMs, step.longestMs);
+  },
   defaultStreamConfig: { retentionAgeSecs: RETENTION_SECS, deleteOnEmptyMinAgeSecs: DELETE_EMPTY_SECS },
 });
 const sessions = new Sessions({ store, now: () => clock });
@@ -390,14 +398,39 @@ console.log(
   ),
 );
 
-// 4. Retention.
-async function timedSweep(): Promise<{ ms: number; block: number }> {
+// 4. Retention, with a session still recording meanwhile (one append every 20 ms), to see what ingest waits.
+interface SweepTimes {
+  ms: number;
+  block: { longest: number; p99: number };
+  append: { p99: number; longest: number; count: number };
+  steps: typeof sweepSteps;
+}
+async function timedSweep(): Promise<SweepTimes> {
+  Object.assign(sweepSteps, { steps: 0, statements: 0, longestMs: 0 });
+  const appends: number[] = [];
+  let writing = true;
+  const writer = (async () => {
+    while (writing) {
+      const started = performance.now();
+      await store.append("bench/ingest-during-sweep", [{ body: utf8.encode("x".repeat(2_000)), timestamp: clock }]);
+      appends.push(performance.now() - started);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
   const stop = loopProbe();
   const started = performance.now();
   await store.sweep();
   const ms = performance.now() - started;
   await new Promise((r) => setTimeout(r, 20));
-  return { ms, block: stop() };
+  const block = stop();
+  writing = false;
+  await writer;
+  return {
+    ms,
+    block,
+    append: { p99: percentile(appends, 99), longest: Math.max(...appends), count: appends.length },
+    steps: { ...sweepSteps },
+  };
 }
 // The first sweep catches up with everything that fell due while populating (no timer ran); the second is a
 // sweep of a steady minute; the third comes after the clock moved past every session's retention.
@@ -407,15 +440,31 @@ const idle = await timedSweep();
 clock = end + DAYS * DAY + 2 * DAY;
 const expire = await timedSweep();
 const after = sizeOf(path);
-const sweepRow = (label: string, size: { file: number; wal: number }, t: { ms: number; block: number }) => [
+const sweepRow = (label: string, size: { file: number; wal: number }, t: SweepTimes) => [
   label,
   mib(size.file),
   mib(size.wal),
   t.ms.toFixed(0),
-  t.block.toFixed(1),
+  t.block.longest.toFixed(1),
+  t.block.p99.toFixed(1),
+  `${t.append.p99.toFixed(1)} / ${t.append.longest.toFixed(1)} (${t.append.count})`,
+  `${t.steps.steps} / ${t.steps.statements} / ${t.steps.longestMs.toFixed(1)}`,
 ];
-console.log(`\nRetention sweeps (file and WAL after each; the vacuum included where the store has one)\n`);
-console.log(table(["sweep", "file MiB", "WAL MiB", "sweep ms", "longest event-loop block ms"], [
+console.log(
+  `\nRetention sweeps (file and WAL after each; the vacuum included where the store has one; ` +
+    `file before retention ${mib(beforeExpiry.file)} MiB + WAL ${mib(beforeExpiry.wal)} MiB, ` +
+    `after ${mib(after.file)} MiB + WAL ${mib(after.wal)} MiB)\n`,
+);
+console.log(table([
+  "sweep",
+  "file MiB",
+  "WAL MiB",
+  "sweep ms",
+  "longest event-loop block ms",
+  "p99 block ms",
+  "append during sweep p99 / longest ms (n)",
+  "worker steps / statements / longest statement ms",
+], [
   sweepRow("first, catching up after populating", beforeExpiry, first),
   sweepRow("next, nothing due", beforeExpiry, idle),
   sweepRow("after every session's retention", after, expire),

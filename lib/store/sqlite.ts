@@ -5,10 +5,10 @@
  * Appends that arrive in the same event-loop turn share one transaction
  * (group commit). Followers are woken in-process right after the commit, so
  * live tailing never polls. Retention and delete-on-empty are applied by the
- * store itself on a timer, in steps that each hold the event loop for a few
- * milliseconds, and the pages they free are given back to the file system
- * (incremental auto-vacuum). Checkpoints (copying the WAL back into the file,
- * and its fsync) run on a worker thread, never on the event loop.
+ * store itself on a timer, on a worker thread with its own connection, in
+ * small statements, and the pages they free are given back to the file
+ * system (incremental auto-vacuum); checkpoints (copying the WAL back into
+ * the file, and its fsync) run there too, never on the event loop.
  *
  * @module
  */
@@ -44,7 +44,9 @@ import {
 } from "./types.ts";
 import { listLimit, readLimits, validateBatch, validateStreamName } from "./validate.ts";
 import { log } from "../log.ts";
-import type { CheckpointReply, CheckpointRequest } from "./sqlite_checkpointer.ts";
+import type { CheckpointReply, CheckpointRequest, SweepRequest, SweepStep } from "./sqlite_checkpointer.ts";
+
+export type { SweepStep } from "./sqlite_checkpointer.ts";
 
 /** Options for {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -63,6 +65,13 @@ export interface SqliteStoreOptions {
   vacuumOnOpenMaxBytes?: number;
   /** The clock, for tests of retention. */
   now?: () => number;
+  /**
+   * Bounds of one sweep step on the worker (tests make them small): statements per step (default unbounded:
+   * the step's time bounds it) and rows per expiry statement (default 256).
+   */
+  sweepStep?: { statements?: number; maxRows?: number };
+  /** Called after each sweep step, with what it did (tests and benchmarks). */
+  onSweepStep?: (step: SweepStep) => void;
 }
 
 interface StreamRow {
@@ -134,6 +143,11 @@ const MAX_EXPIRE_CHUNK = 256;
 const MAX_VACUUM_CHUNK = 1024;
 /** Free pages below this many are left for new records to reuse. */
 const VACUUM_MIN_FREE_PAGES = 256;
+/** A sweep step on the worker runs for this long at most (then the store may close, or the next step is sent). */
+const SWEEP_STEP_MS = 50;
+/** A write that finds the lock taken retries this often, and gives up after {@link BUSY_GIVE_UP_MS}. */
+const BUSY_RETRY_MS = 1;
+const BUSY_GIVE_UP_MS = 5_000;
 /** The WAL file is cut back to this size whenever it restarts. */
 const WAL_SIZE_LIMIT = 4 * 1024 * 1024;
 /** The WAL is checkpointed this long after a write (on the checkpointer's thread). */
@@ -168,10 +182,22 @@ export class SqliteStore implements StreamStore {
   #dirty = false;
   #closed = false;
   #sql: Record<string, StatementSync>;
+  /** Since when writes have found the lock taken, and whether the worker has been told. */
+  #busySince?: number;
+  #waitingWrite = false;
+  #path: string;
+  #sweepStep: { statements: number; maxRows: number };
+  #onSweepStep?: (step: SweepStep) => void;
 
   private constructor(options: SqliteStoreOptions) {
     this.info = { backend: "sqlite", location: options.path };
     this.#now = options.now ?? Date.now;
+    this.#path = options.path;
+    this.#sweepStep = {
+      statements: options.sweepStep?.statements ?? Number.MAX_SAFE_INTEGER,
+      maxRows: options.sweepStep?.maxRows ?? MAX_EXPIRE_CHUNK,
+    };
+    this.#onSweepStep = options.onSweepStep;
     this.#defaults = options.defaultStreamConfig ?? {};
     const dir = options.path.replace(/[/\\][^/\\]*$/, "");
     if (dir && dir !== options.path) Deno.mkdirSync(dir, { recursive: true });
@@ -188,6 +214,9 @@ export class SqliteStore implements StreamStore {
     this.#db.exec(SCHEMA);
     this.#migrate();
     this.#incremental = this.#switchToIncrementalVacuum(options.path, options.vacuumOnOpenMaxBytes ?? 64 * 1024 * 1024);
+    // From now on a write that finds the lock taken (by the worker's sweep) retries on a timer instead of
+    // sleeping on the event loop in SQLite's busy handler (see #writing).
+    this.#db.exec("PRAGMA busy_timeout = 0");
     const db = this.#db;
     this.#sql = {
       stream: db.prepare("SELECT id, fence, next_seq, last_ts, retention_ms, due_at FROM streams WHERE name = ?"),
@@ -235,11 +264,13 @@ export class SqliteStore implements StreamStore {
     return new SqliteStore(options);
   }
 
-  // deno-lint-ignore require-await -- async, so a synchronous throw becomes a rejection
   async createStream(name: string, config: StreamConfig = {}): Promise<void> {
+    this.#assertOpen();
     validateStreamName(name);
-    if (this.#row(name)) throw new AlreadyExistsError(`stream ${name}`);
-    this.#create(name, config);
+    await this.#writing(() => {
+      if (this.#row(name)) throw new AlreadyExistsError(`stream ${name}`);
+      this.#create(name, config);
+    });
   }
 
   // deno-lint-ignore require-await -- async, so a synchronous throw becomes a rejection
@@ -277,7 +308,13 @@ export class SqliteStore implements StreamStore {
     const outcomes: Array<{ ok: true; ack: AppendAck } | { ok: false; error: unknown }> = [];
     const touched = new Set<string>();
     try {
-      this.#db.exec("BEGIN IMMEDIATE");
+      if (!this.#begin()) {
+        // The sweep's worker holds the write lock for one short statement: retry soon, with what came meanwhile.
+        this.#pending = group.concat(this.#pending);
+        this.#flushScheduled = true;
+        setTimeout(() => this.#flush(), BUSY_RETRY_MS);
+        return;
+      }
       for (const append of group) {
         try {
           outcomes.push({ ok: true, ack: this.#write(append) });
@@ -301,6 +338,47 @@ export class SqliteStore implements StreamStore {
       else append.reject(outcome.error);
     });
     for (const stream of touched) this.#wake(stream);
+  }
+
+  /**
+   * BEGIN IMMEDIATE, or false when another connection (the sweep's worker)
+   * holds the write lock: the caller retries on a timer, and the worker
+   * waits for it before its next statement. Throws once that has gone on
+   * for {@link BUSY_GIVE_UP_MS}, or on any other error.
+   */
+  #begin(): boolean {
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      this.#busySince ??= performance.now();
+      if (performance.now() - this.#busySince > BUSY_GIVE_UP_MS) {
+        this.#busySince = undefined;
+        if (this.#waitingWrite) this.#checkpointer.writerDone();
+        this.#waitingWrite = false;
+        throw error;
+      }
+      if (!this.#waitingWrite) this.#checkpointer.writerWaiting();
+      this.#waitingWrite = true;
+      return false;
+    }
+    this.#busySince = undefined;
+    if (this.#waitingWrite) this.#checkpointer.writerDone();
+    this.#waitingWrite = false;
+    return true;
+  }
+
+  /** Runs `write` in a write transaction, waiting (on timers, not the event loop) while the lock is taken. */
+  async #writing<T>(write: () => T): Promise<T> {
+    while (!this.#begin()) await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+    try {
+      const result = write();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
   }
 
   /** Writes one batch inside the open transaction; checks come before any write. */
@@ -442,11 +520,10 @@ export class SqliteStore implements StreamStore {
     return { names, hasMore: rows.length > limit };
   }
 
-  // deno-lint-ignore require-await -- async, so a synchronous throw becomes a rejection
   async deleteStream(stream: string): Promise<void> {
     this.#assertOpen();
     const row = this.#row(stream);
-    if (row) this.#drop(row.id);
+    if (row) await this.#drop(row.id);
     this.#wake(stream);
   }
 
@@ -455,15 +532,48 @@ export class SqliteStore implements StreamStore {
    * back to the file system; the store also runs this on a timer. Only
    * streams that are due are visited (`due_at`: when their oldest record
    * expires, or when they may be deleted for being empty), records are
-   * deleted a chunk at a time and the file shrinks a few pages at a time, and
-   * the sweep yields to the event loop every few milliseconds. One sweep runs
-   * at a time; a call during one joins it.
+   * deleted a chunk at a time and the file shrinks a few pages at a time.
+   * The work runs on the worker thread, in steps of at most
+   * {@link SWEEP_STEP_MS}; the event loop only sends them. Should the worker
+   * fail, the sweep runs here instead, yielding every few milliseconds. One
+   * sweep runs at a time; a call during one joins it.
    */
   sweep(): Promise<void> {
-    this.#sweeping ??= this.#sweepInSteps().finally(() => (this.#sweeping = undefined));
+    this.#sweeping ??= this.#sweepOnWorker().finally(() => (this.#sweeping = undefined));
     return this.#sweeping;
   }
 
+  async #sweepOnWorker(): Promise<void> {
+    const now = this.#now();
+    const request: Omit<SweepRequest, "id"> = {
+      op: "sweep",
+      path: this.#path,
+      now,
+      incremental: this.#incremental,
+      vacuuming: false,
+      budgetMs: SWEEP_STEP_MS,
+      statements: this.#sweepStep.statements,
+      maxRows: this.#sweepStep.maxRows,
+      maxPages: MAX_VACUUM_CHUNK,
+      minFreePages: VACUUM_MIN_FREE_PAGES,
+    };
+    while (!this.#closed) {
+      const reply = await this.#checkpointer.sweep(request);
+      if (!reply.ok) {
+        if (!this.#checkpointer.failed) throw new UnavailableError(`sqlite sweep failed: ${reply.error}`);
+        log.warn("sqlite sweep worker failed; sweeping on the event loop from now on", { error: reply.error });
+        return await this.#sweepInSteps();
+      }
+      const step = reply.sweep!;
+      // Streams deleted for being empty: their followers end (NotFoundError on their next read).
+      for (const name of step.dropped) this.#wake(name);
+      this.#onSweepStep?.(step);
+      if (step.done) return;
+      request.vacuuming = step.vacuuming;
+    }
+  }
+
+  /** The sweep on the event loop, in slices (used only when the worker thread has failed). */
   async #sweepInSteps(): Promise<void> {
     // Resting lets the checkpointer catch up with what the sweep wrote, so the WAL restarts and stays short
     // and SQLite's own checkpoint (inside a commit, on this thread) is not needed.
@@ -503,7 +613,7 @@ export class SqliteStore implements StreamStore {
     if (!same()) return;
     const first = this.#sql.firstArrival.get(s.id) as { arrived: number } | undefined;
     if (!first && s.delete_on_empty_ms > 0 && s.created_at + s.delete_on_empty_ms < now) {
-      this.#drop(s.id);
+      await this.#drop(s.id);
       this.#wake(s.name);
     } else {
       const due = first
@@ -619,15 +729,14 @@ export class SqliteStore implements StreamStore {
     this.#db.close(); // the last connection: SQLite checkpoints and removes the WAL
   }
 
-  #drop(id: number): void {
-    this.#db.exec("BEGIN IMMEDIATE");
+  async #drop(id: number): Promise<void> {
     try {
-      this.#sql.deleteRecords.run(id);
-      this.#sql.deleteStream.run(id);
-      this.#db.exec("COMMIT");
+      await this.#writing(() => {
+        this.#sql.deleteRecords.run(id);
+        this.#sql.deleteStream.run(id);
+      });
       this.#wrote();
     } catch (error) {
-      this.#db.exec("ROLLBACK");
       throw new UnavailableError("sqlite delete failed", { cause: error });
     }
   }
@@ -674,14 +783,16 @@ export class SqliteStore implements StreamStore {
 }
 
 /**
- * Checkpoints on a worker thread (`sqlite_checkpointer.ts`) with its own
- * connection, one request at a time; the worker starts on the first one, and
+ * Checkpoints and sweep steps on a worker thread (`sqlite_checkpointer.ts`)
+ * with its own connection, one request at a time; the worker starts on the first one, and
  * keeps the process alive only while a request is pending (a script that
  * never closes its store still exits). A worker that fails answers every
  * request not ok.
  */
 class Checkpointer {
   #worker?: NodeWorker;
+  /** How many of the store's writes wait for the write lock (the worker's sweep lets them go first). */
+  #gate = new Int32Array(new SharedArrayBuffer(4));
   #failed?: string;
   #next = 0;
   #waiting = new Map<number, (reply: CheckpointReply) => void>();
@@ -690,6 +801,27 @@ class Checkpointer {
 
   checkpoint(): Promise<CheckpointReply> {
     return this.#call({ op: "checkpoint", path: this.path });
+  }
+
+  /** One step of the sweep (see `sqlite_checkpointer.ts`). */
+  sweep(request: Omit<SweepRequest, "id">): Promise<CheckpointReply> {
+    return this.#call(request);
+  }
+
+  /** A write of the store is waiting for the lock: the sweep pauses before its next statement. */
+  writerWaiting(): void {
+    Atomics.add(this.#gate, 0, 1);
+  }
+
+  /** That write got the lock (or gave up). */
+  writerDone(): void {
+    Atomics.sub(this.#gate, 0, 1);
+    Atomics.notify(this.#gate, 0);
+  }
+
+  /** Why the worker failed, once it has (it is not restarted). */
+  get failed(): string | undefined {
+    return this.#failed;
   }
 
   /** Closes the worker's connection and ends the worker. */
@@ -701,7 +833,7 @@ class Checkpointer {
     await worker.terminate();
   }
 
-  #call(request: { op: "checkpoint"; path: string } | { op: "close" }): Promise<CheckpointReply> {
+  #call(request: DistributiveOmit<CheckpointRequest, "id">): Promise<CheckpointReply> {
     const id = ++this.#next;
     if (this.#failed) return Promise.resolve({ id, ok: false, error: this.#failed });
     const worker = this.#worker ??= this.#start();
@@ -715,6 +847,7 @@ class Checkpointer {
   #start(): NodeWorker {
     const worker = new NodeWorker(new URL("./sqlite_checkpointer.ts", import.meta.url), {
       name: "replaya-sqlite-checkpointer",
+      workerData: { gate: this.#gate.buffer },
     });
     worker.on("message", (data: CheckpointReply) => {
       this.#waiting.get(data.id)?.(data);
@@ -762,6 +895,13 @@ function adapt(size: number, ms: number, full: boolean, max: number): number {
   const next = ms > 0 ? Math.round((size * target) / ms) : size * 2;
   return Math.max(8, Math.min(next, full ? size * 2 : size, max));
 }
+
+/** SQLite's SQLITE_BUSY ("database is locked"): node:sqlite gives only the message. */
+function isBusy(error: unknown): boolean {
+  return error instanceof Error && /database is (locked|busy)/.test(error.message);
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The smallest string greater than every string starting with `prefix`, or null. */
 function prefixUpperBound(prefix: string): string | null {

@@ -180,3 +180,71 @@ Deno.test("sqlite: a file from before incremental auto-vacuum is switched at ope
   }
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("sqlite: the sweep runs on the worker in bounded steps, and the store reads and writes between them", async () => {
+  const dir = await Deno.makeTempDir();
+  let now = 1_000_000;
+  const steps: import("../../lib/store/sqlite.ts").SweepStep[] = [];
+  const between: Array<Promise<void>> = [];
+  const store: SqliteStore = SqliteStore.open({
+    path: `${dir}/steps.db`,
+    now: () => now,
+    defaultStreamConfig: { retentionAgeSecs: 60, deleteOnEmptyMinAgeSecs: 30 },
+    sweepStep: { statements: 3, maxRows: 5 },
+    onSweepStep: (step) => {
+      steps.push(step);
+      // Between steps the event loop is free: the store answers, and a reader sees either a record or nothing.
+      const check = (async () => {
+        const kept = await store.read("kept");
+        assert.equal(new TextDecoder().decode(kept.records[0].body), "new");
+        // Half-deleted streams read as they will read once the sweep is done: expired records are never seen.
+        for (let s = 0; s < 4; s++) await store.read(`old${s}`).then((r) => assert.deepEqual(r.records, []), () => {});
+        await store.append("kept", [rec("during", now)]);
+      })();
+      check.catch(() => {}); // awaited below
+      between.push(check);
+    },
+  });
+  for (let s = 0; s < 4; s++) await store.append(`old${s}`, Array.from({ length: 20 }, (_, i) => rec(`${i}`, now)));
+  now += 61_000; // the old streams' records have expired; "kept" is new
+  await store.append("kept", [rec("new", now)]);
+  await store.sweep();
+  await Promise.all(between);
+  const appendedDuring = (await store.read("kept")).records.length - 1;
+  assert.ok(steps.length >= Math.ceil((4 * 20) / (3 * 5)), `${steps.length} steps for 80 records, ≤ 15 a step`);
+  for (const step of steps) {
+    assert.ok(step.statements <= 3, `a step ran ${step.statements} statements`);
+    assert.ok(step.expired <= 15, `a step deleted ${step.expired} records`);
+  }
+  assert.equal(steps.reduce((n, s) => n + s.expired, 0), 80, "every expired record deleted, once");
+  assert.ok(steps.slice(0, -1).every((s) => !s.done) && steps.at(-1)!.done, "only the last step is done");
+  assert.equal(appendedDuring, steps.length, "an append between every two steps");
+  // Empty and older than their delete-on-empty age (61 s > 30 s): deleted, and their followers woken.
+  assert.deepEqual(steps.flatMap((s) => s.dropped).sort(), ["old0", "old1", "old2", "old3"]);
+  assert.deepEqual((await store.listStreams()).names, ["kept"]);
+  await store.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("sqlite: a write that finds the lock taken by another connection waits on timers, not the event loop", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/busy.db`;
+  const store = SqliteStore.open({ path });
+  await store.append("s", [rec("a", Date.now())]);
+  const other = new DatabaseSync(path);
+  other.exec("BEGIN IMMEDIATE"); // as the sweep's worker holds it for one statement
+  let settled = false;
+  const append = store.append("s", [rec("b", Date.now())]).finally(() => (settled = true));
+  const create = store.createStream("t");
+  // The event loop runs meanwhile: timers fire, reads answer, and the write has not gone through.
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+  assert.deepEqual((await store.read("s")).records.length, 1);
+  assert.equal(settled, false, "waits while the lock is held");
+  other.exec("COMMIT");
+  assert.equal((await append).start.seqNum, 1);
+  await create;
+  assert.deepEqual((await store.listStreams()).names, ["s", "t"]);
+  other.close();
+  await store.close();
+  await Deno.remove(dir, { recursive: true });
+});
