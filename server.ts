@@ -17,6 +17,7 @@ import { instrumentStore, Metrics } from "./lib/metrics.ts";
 import { configureLog, log } from "./lib/log.ts";
 import { VERSION } from "./lib/version.ts";
 import { Sessions } from "./lib/sessions/service.ts";
+import { runUserBackfill } from "./lib/sessions/user_backfill.ts";
 import { openStore, type StreamStore, withPrefix } from "./lib/store/mod.ts";
 import { AssetCache } from "./lib/assets/cache.ts";
 import { AssetStore } from "./lib/assets/store.ts";
@@ -121,11 +122,14 @@ export async function startServer(
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen: resolve }, app.fetch);
   const addr = await listening;
+  // Sessions recorded before the user index: brought into it once per store (prefix), in the background.
+  const backfill = runUserBackfill({ store, signal: shutdown.signal });
   const close = async (graceMs = SHUTDOWN_GRACE_MS) => {
     shutdown.abort();
     const grace = AbortSignal.timeout(graceMs);
     await Promise.race([server.shutdown(), new Promise((r) => grace.addEventListener("abort", r, { once: true }))]);
     await assets?.close();
+    await backfill;
     if (!options.store) await rawStore.close();
   };
   // Decided on the address actually bound, not on the name asked for.
