@@ -52,6 +52,23 @@ export type CustomTag =
   | "replaya.identify"
   | "replaya.gap";
 
+/** Payload of a `replaya.network` event: one fetch or XHR request (never its headers or bodies). */
+export interface NetworkPayload {
+  type: "fetch" | "xhr";
+  /** Upper case. */
+  method: string;
+  /** Absolute, without query or fragment. */
+  url: string;
+  /** HTTP status; 0 when the request failed. */
+  status: number;
+  /** Until the response's headers (fetch) or its end (XHR). */
+  durationMs: number;
+  /** The response body's bytes on the wire (before decompression); absent when unknown. */
+  size?: number;
+  /** Present (true) when the request failed. */
+  error?: true;
+}
+
 /** Payload of a `replaya.gap` marker: events the recorder had to drop, and their capture times. */
 export interface GapPayload {
   droppedEvents: number;

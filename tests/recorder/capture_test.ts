@@ -235,3 +235,89 @@ Deno.test("network capture records XHR metadata on loadend", () => {
   assert.equal(FakeXHR.prototype.open, open, "prototype restored");
   assert.equal(FakeXHR.prototype.send, send);
 });
+
+Deno.test("network capture records the response size: resource timing first, Content-Length otherwise, none when unknown", async () => {
+  const entries = new Map<string, Array<{ encodedBodySize: number; requestStart: number }>>([
+    // Same origin: a readable entry (a real empty body counts as 0).
+    ["https://app.example.com/a.json", [{ encodedBodySize: 1234, requestStart: 5 }]],
+    ["https://app.example.com/empty", [{ encodedBodySize: 0, requestStart: 5 }]],
+    // Cross-origin without Timing-Allow-Origin: every figure withheld (0), so Content-Length decides.
+    ["https://cdn.example.net/b.js", [{ encodedBodySize: 0, requestStart: 0 }]],
+  ]);
+  const target: NetworkTarget = {
+    fetch: ((input: RequestInfo | URL) => {
+      const url = String(input);
+      const headers: Record<string, string> = url.includes("b.js") || url.includes("a.json")
+        ? { "content-length": "99" }
+        : url.includes("bad-length")
+        ? { "content-length": "12, 12" }
+        : {};
+      return Promise.resolve(new Response(null, { status: 200, headers }));
+    }) as typeof fetch,
+    performance: { getEntriesByName: (name: string) => entries.get(name) ?? [] },
+  };
+  const recorded: Record<string, unknown>[] = [];
+  const undo = installNetworkCapture(target, (p) => recorded.push(p), {
+    now: () => 0,
+    resolve: (u) => u,
+    ignore: () => false,
+  });
+  for (
+    const url of ["https://app.example.com/a.json", "https://app.example.com/empty", "https://cdn.example.net/b.js"]
+  ) {
+    await target.fetch!(url);
+  }
+  // The second request to a.json finds its entry already taken by the first: Content-Length.
+  await target.fetch!("https://app.example.com/a.json");
+  await target.fetch!("https://app.example.com/bad-length");
+  await target.fetch!("https://app.example.com/nothing");
+  await settle();
+  assert.deepEqual(recorded.map((p) => [p.url, p.size]), [
+    ["https://app.example.com/a.json", 1234],
+    ["https://app.example.com/empty", 0],
+    ["https://cdn.example.net/b.js", 99],
+    ["https://app.example.com/a.json", 99],
+    ["https://app.example.com/bad-length", undefined],
+    ["https://app.example.com/nothing", undefined],
+  ]);
+  assert.ok(recorded.every((p) => p.size === undefined ? !("size" in p) : true), "unknown sizes are left out");
+  undo();
+});
+
+Deno.test("network capture: XHR sizes from Content-Length; a throwing performance API leaves the size out", () => {
+  class FakeXHR extends EventTarget {
+    status = 0;
+    length: string | null = null;
+    open(_method: string, url: string) {
+      this.length = url.includes("sized") ? "2048" : null;
+    }
+    send() {
+      this.status = 200;
+      this.dispatchEvent(new Event("loadend"));
+    }
+    getResponseHeader(name: string) {
+      return name === "content-length" ? this.length : null;
+    }
+  }
+  const target: NetworkTarget = {
+    XMLHttpRequest: FakeXHR as unknown as { prototype: XMLHttpRequest },
+    performance: {
+      getEntriesByName: () => {
+        throw new Error("not here");
+      },
+    },
+  };
+  const recorded: Record<string, unknown>[] = [];
+  const undo = installNetworkCapture(target, (p) => recorded.push(p), {
+    now: () => 0,
+    resolve: (u) => u,
+    ignore: () => false,
+  });
+  for (const url of ["https://a.com/sized", "https://a.com/plain"]) {
+    const x = new FakeXHR();
+    x.open("GET", url);
+    x.send();
+  }
+  assert.deepEqual(recorded.map((p) => p.size), [2048, undefined]);
+  undo();
+});

@@ -1,14 +1,71 @@
 /**
- * fetch and XHR metadata (method, URL without query, status, duration),
- * recorded as `replaya.network` payloads. Bodies and headers are never read.
+ * fetch and XHR metadata (method, URL without query, status, duration, the
+ * response's size), recorded as `replaya.network` payloads. Bodies are never
+ * read; of the headers, only Content-Length. The size is the body's size on
+ * the wire (before decompression), from the browser's resource timing entry
+ * for the request when there is one that may be read (same origin, or
+ * `Timing-Allow-Origin`), else from Content-Length; left out when neither
+ * tells (the pane shows "—").
  * @module
  */
 import { stripUrl } from "../url.ts";
+import type { NetworkPayload } from "../wire.ts";
 
-/** Globals the network capture patches. */
+/** The part of a resource timing entry the size comes from. */
+export interface ResourceEntry {
+  readonly encodedBodySize: number;
+  /** 0 when the entry's details are withheld (cross-origin without Timing-Allow-Origin). */
+  readonly requestStart: number;
+}
+
+/** Globals the network capture patches (and the resource timing it reads sizes from). */
 export interface NetworkTarget {
   fetch?: typeof fetch;
   XMLHttpRequest?: { prototype: XMLHttpRequest };
+  performance?: { getEntriesByName(name: string, type?: string): readonly unknown[] };
+}
+
+/**
+ * The body size of the newest resource timing entry for `url` not taken by
+ * an earlier request (each entry sizes one request), or undefined when there
+ * is none or its sizes are withheld. A withheld entry reads 0 everywhere; a
+ * readable one has a request start, so a real empty body still counts as 0.
+ */
+export function entrySize(
+  target: NetworkTarget,
+  url: string,
+  taken: WeakSet<object>,
+): number | undefined {
+  let entries: readonly unknown[];
+  try {
+    entries = target.performance?.getEntriesByName(url, "resource") ?? [];
+  } catch {
+    return undefined;
+  }
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i] as ResourceEntry | null;
+    if (typeof entry !== "object" || entry === null || taken.has(entry)) continue;
+    taken.add(entry);
+    const size = entry.encodedBodySize;
+    if (typeof size !== "number" || !Number.isFinite(size) || size < 0) return undefined;
+    return size === 0 && !(entry.requestStart > 0) ? undefined : size;
+  }
+  return undefined;
+}
+
+/** The Content-Length a response reports (read only if asked for), or undefined; never throws. */
+function headerSize(read: (() => string | null) | undefined): number | undefined {
+  try {
+    return lengthSize(read?.());
+  } catch {
+    return undefined;
+  }
+}
+
+/** A Content-Length header's value as a size, or undefined. */
+export function lengthSize(value: string | null | undefined): number | undefined {
+  if (!value || !/^\s*\d{1,15}\s*$/.test(value)) return undefined;
+  return Number(value);
 }
 
 /** Settings of the network capture. */
@@ -30,15 +87,17 @@ export function installNetworkCapture(
   opts: NetworkCaptureOptions,
 ): () => void {
   const restores: Array<() => void> = [];
+  const taken = new WeakSet<object>();
   const emit = (
-    type: string,
+    type: NetworkPayload["type"],
     method: string,
     url: string,
     start: number,
     status: number,
+    contentLength?: () => string | null,
   ) => {
     try {
-      const payload: Record<string, unknown> = {
+      const payload: NetworkPayload = {
         type,
         method: method.toUpperCase(),
         url: stripUrl(url, NO_QUERY),
@@ -46,7 +105,11 @@ export function installNetworkCapture(
         durationMs: Math.max(0, Math.round(opts.now() - start)),
       };
       if (status === 0) payload.error = true;
-      record(payload);
+      else {
+        const size = entrySize(target, url, taken) ?? headerSize(contentLength);
+        if (size !== undefined) payload.size = size;
+      }
+      record(payload as unknown as Record<string, unknown>);
     } catch {
       // Recording must not disturb the request.
     }
@@ -78,7 +141,7 @@ export function installNetworkCapture(
       if (info && !info.skip) {
         const { url, method } = info;
         pending.then(
-          (res) => emit("fetch", method, url, start, res.status),
+          (res) => emit("fetch", method, url, start, res.status, () => res.headers.get("content-length")),
           () => emit("fetch", method, url, start, 0),
         );
       }
@@ -118,7 +181,7 @@ export function installNetworkCapture(
         if (info && !info.skip) {
           const start = opts.now();
           this.addEventListener("loadend", () => {
-            emit("xhr", info.method, info.url, start, this.status);
+            emit("xhr", info.method, info.url, start, this.status, () => this.getResponseHeader("content-length"));
           });
         }
       } catch {
