@@ -20,6 +20,7 @@ import { mountRrwebPlayer } from "./player/rrweb_player.ts";
 import { AssetFailures, type AssetMap, assetNotice, assetRewriter, loadAssetMap, NO_ASSETS } from "./player/assets.ts";
 import { focusKindOf, SHORTCUT_HELP, type ShortcutAction, shortcutApplies, shortcutFor } from "./player/shortcuts.ts";
 import { openSessionStream } from "./player/stream.ts";
+import { holdHandlers } from "./player/hold.ts";
 import { Legend, Timeline } from "./player/Timeline.tsx";
 
 /** Props of the Player island (serialized into the page as JSON). */
@@ -64,20 +65,21 @@ export default function Player(props: PlayerProps): JSX.Element {
         });
         return { ...handle, addEvent: (event) => handle.addEvent(rewrite(event)) };
       },
-      // The asset map first (one small request, at most 3 s), so the first frame already uses the cache.
+      // The stream and the asset map (one small request, at most 3 s) at the same time; the stream's records
+      // wait for the map, so the first frame already uses the cache.
       connect: (handlers) => {
         const apiBase = props.apiBase ?? "";
         const abort = new AbortController();
-        let stream: { close(): void } | undefined;
-        loadAssetMap(apiBase, props.sessionId, abort.signal).then((map) => {
-          if (abort.signal.aborted) return;
-          assets.current = map;
-          stream = openSessionStream(apiBase, props.sessionId, handlers);
+        const map = loadAssetMap(apiBase, props.sessionId, abort.signal).then((map) => {
+          if (!abort.signal.aborted) assets.current = map;
         });
+        const held = holdHandlers(handlers, map);
+        const stream = openSessionStream(apiBase, props.sessionId, held.handlers);
         return {
           close() {
             abort.abort();
-            stream?.close();
+            held.cancel();
+            stream.close();
           },
         };
       },
