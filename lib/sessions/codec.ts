@@ -13,7 +13,8 @@
  *
  * Header names are one letter because they are stored (and metered) on every
  * record: `k` kind, `w` writer id, `b` batch seq, `s` counts, `u` identified
- * user, `f` frame (`i/n`, only when a batch spans records). The reader drops
+ * user, `x` friction signals decided in the batch (rage, dead, error click,
+ * thrash; only when any), `f` frame (`i/n`, only when a batch spans records). The reader drops
  * a (writer, batch) it has already seen, so retries are harmless.
  *
  * @module
@@ -21,8 +22,9 @@
 
 import type { Header, RecordInput, StoredRecord } from "../store/mod.ts";
 import { concatBytes, gunzip, gzip } from "../bytes.ts";
-import type { RrwebEvent, SessionMeta, StopInfo } from "@replaya/recorder/wire";
+import type { FrictionCounts, RrwebEvent, SessionMeta, StopInfo } from "@replaya/recorder/wire";
 import { type BatchStats, statsOf } from "./events.ts";
+import { BATCH_KINDS } from "./friction.ts";
 
 /** Record kinds, in the `kind` header. */
 export type RecordKind = "meta" | "events" | "heartbeat" | "stop";
@@ -65,6 +67,8 @@ export async function encodeEvents(options: {
   batch: number;
   events: RrwebEvent[];
   maxBody?: number;
+  /** Friction signals the detector decided in this batch. */
+  friction?: FrictionCounts;
 }): Promise<RecordInput[]> {
   const { writerId, batch, events } = options;
   const maxBody = options.maxBody ?? MAX_RECORD_BODY;
@@ -78,6 +82,8 @@ export async function encodeEvents(options: {
     if (i === 0) {
       headers.push(["s", `${stats.n},${stats.c},${stats.p},${stats.e},${stats.t1}${stats.d ? `,${stats.d}` : ""}`]);
       if (stats.u) headers.push(["u", stats.u]);
+      const x = frictionHeader(options.friction);
+      if (x) headers.push(["x", x]);
     }
     if (parts > 1) headers.push(["f", `${i}/${parts}`]);
     return { body: body.subarray(i * maxBody, (i + 1) * maxBody), headers, timestamp };
@@ -101,7 +107,26 @@ export function batchStatsOf(record: StoredRecord): BatchStats | undefined {
   const value = headers.get("s");
   if (value === undefined) return undefined;
   const [n, c, p, e, t1, d = 0] = value.split(",").map(Number);
-  return { n, c, p, e, d, t0: record.timestamp, t1, u: headers.get("u") };
+  const stats: BatchStats = { n, c, p, e, d, t0: record.timestamp, t1, u: headers.get("u") };
+  const x = headers.get("x");
+  if (x !== undefined) stats.x = parseFrictionHeader(x);
+  return stats;
+}
+
+/** The `x` header: batch friction counts in {@link BATCH_KINDS} order; undefined when all are 0. */
+export function frictionHeader(counts: FrictionCounts | undefined): string | undefined {
+  const values = BATCH_KINDS.map((kind) => counts?.[kind] ?? 0);
+  return values.some((n) => n > 0) ? values.join(",") : undefined;
+}
+
+/** Parses the `x` header; anything not a count is 0. */
+export function parseFrictionHeader(value: string): FrictionCounts {
+  const counts: FrictionCounts = {};
+  value.split(",").slice(0, BATCH_KINDS.length).forEach((part, i) => {
+    const n = Number(part);
+    if (Number.isSafeInteger(n) && n > 0) counts[BATCH_KINDS[i]] = n;
+  });
+  return counts;
 }
 
 interface PartialFrame {

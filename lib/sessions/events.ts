@@ -5,7 +5,13 @@
  * @module
  */
 
-import { EventType, IncrementalSource, MouseInteraction, type RrwebEvent } from "@replaya/recorder/wire";
+import {
+  EventType,
+  type FrictionCounts,
+  IncrementalSource,
+  MouseInteraction,
+  type RrwebEvent,
+} from "@replaya/recorder/wire";
 
 /** Counts carried in each events record's `stats` header. */
 export interface BatchStats {
@@ -21,6 +27,8 @@ export interface BatchStats {
   d: number;
   /** the user id, when the batch identifies the user */
   u?: string;
+  /** friction signals decided in this batch (friction.ts), header `x` */
+  x?: FrictionCounts;
   /** first and last event time */
   t0: number;
   t1: number;

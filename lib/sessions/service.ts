@@ -31,6 +31,17 @@ import { createdAtOf, INDEX_STREAM, newSessionId, streamOf } from "./ids.ts";
 import { addStats, appendSummary, type EndSummary, type StartSummary, startSummary } from "./summaries.ts";
 import { appendUserSummary, normalizeUserId } from "./users.ts";
 import { type RunningCounts, RunningTally } from "./running.ts";
+import {
+  addCounts,
+  advanceFriction,
+  countSignals,
+  DEFAULT_FRICTION,
+  detectFriction,
+  finishFriction,
+  type FrictionConfig,
+  type FrictionState,
+  newFrictionState,
+} from "./friction.ts";
 
 /** The fencing token of a recording session. */
 export const ACTIVE = "active";
@@ -69,7 +80,12 @@ export interface SessionsOptions {
   now?: () => number;
   /** Deletes what belongs to a deleted session outside the session streams (its asset map). */
   onDelete?: (id: string) => Promise<void>;
+  /** Friction signal thresholds (friction.ts). */
+  friction?: FrictionConfig;
 }
+
+/** Sessions whose friction state is kept in memory (least recently written dropped first). */
+const MAX_FRICTION_STATES = 10_000;
 
 /** Client clocks further off than this are corrected to the server's. */
 const MAX_CLOCK_SKEW_MS = 2_000;
@@ -97,6 +113,9 @@ export class Sessions {
   /** Live viewers here, and (once started) on every process sharing the store. */
   readonly watchers: Watchers;
   readonly #onDelete: ((id: string) => Promise<void>) | undefined;
+  /** Friction thresholds, and the detector's carried state per live session written here (see friction.ts). */
+  readonly friction: FrictionConfig;
+  #frictionStates = new Map<string, FrictionState>();
 
   constructor(options: SessionsOptions) {
     this.store = options.store;
@@ -104,6 +123,7 @@ export class Sessions {
     this.fenceAfterMs = Math.max(this.leaseMs, options.fenceAfterMs ?? 360_000);
     this.#now = options.now ?? Date.now;
     this.#onDelete = options.onDelete;
+    this.friction = options.friction ?? DEFAULT_FRICTION;
     this.watchers = new Watchers(this.store, { now: this.#now });
     this.#running = new RunningTally(this.store, { now: this.#now });
   }
@@ -147,10 +167,14 @@ export class Sessions {
     const events = Math.abs(skew) > MAX_CLOCK_SKEW_MS
       ? batch.events.map((e) => ({ ...e, timestamp: e.timestamp + skew }))
       : batch.events;
-    const records = await encodeEvents({ writerId: batch.writerId, batch: batch.batch, events });
+    // Detected on a copy of the state: a failed append leaves it as it was, and the retry is judged again.
+    const state = structuredClone(this.#frictionStates.get(id) ?? newFrictionState());
+    const friction = countSignals(detectFriction(events, state, this.friction));
+    const records = await encodeEvents({ writerId: batch.writerId, batch: batch.batch, events, friction });
     // A framed batch is one record per append (each is ~1 MiB); readers reassemble it.
     for (const record of records) this.#running.appended(id, await this.#appendFenced(id, [record]), record);
     this.#touch(id, now);
+    this.#keepFriction(id, state);
     const userId = records[0]?.headers?.find(([name]) => name === "u")?.[1];
     if (userId !== undefined) await this.#identified(id, userId);
   }
@@ -158,8 +182,12 @@ export class Sessions {
   /** Keeps the lease without events. */
   async heartbeat(id: string): Promise<void> {
     const now = this.#now();
+    // A heartbeat moves the detector's clock (less the clock tolerance): a click followed by nothing is dead.
+    // Those it decides are counted with the next batch, or at the end.
+    const state = this.#frictionStates.get(id);
     this.#running.appended(id, await this.#appendFenced(id, [heartbeatRecord(now)]));
     this.#touch(id, now);
+    if (state) advanceFriction(state, now - MAX_CLOCK_SKEW_MS, this.friction);
   }
 
   /**
@@ -173,7 +201,12 @@ export class Sessions {
     this.#lastActivity.delete(id);
     this.#indexedUsers.delete(id);
     this.#running.forget(id);
+    const state = this.#frictionStates.get(id);
+    this.#frictionStates.delete(id);
     const { counts, userIds } = await this.#scan(id);
+    // Abandoned forms are decided at the end, from the state this process carried.
+    const last = state ? countSignals(finishFriction(state)) : {};
+    if (Object.keys(last).length) counts.friction = addCounts(counts.friction ?? {}, last);
     const end: EndSummary = { k: "end", id, endedAt: stoppedAt, reason, ...counts };
     try {
       await this.store.append(streamOf(id), [
@@ -397,6 +430,14 @@ export class Sessions {
     } catch (error) {
       if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
       throw error;
+    }
+  }
+
+  #keepFriction(id: string, state: FrictionState): void {
+    this.#frictionStates.delete(id); // re-insert: Map order is least-recently-used first
+    this.#frictionStates.set(id, state);
+    if (this.#frictionStates.size > MAX_FRICTION_STATES) {
+      this.#frictionStates.delete(this.#frictionStates.keys().next().value!);
     }
   }
 

@@ -12,6 +12,7 @@ import Bowser from "bowser";
 import { readAll, type StoredRecord, type StreamStore } from "../store/mod.ts";
 import type { SessionCounts, SessionEnd, SessionMeta, SessionStart } from "@replaya/recorder/wire";
 import type { BatchStats } from "./events.ts";
+import { addCounts } from "./friction.ts";
 
 /** Prefix of the day streams. */
 export const SUMMARY_PREFIX = "summaries/";
@@ -97,6 +98,7 @@ export function addStats(counts: SessionCounts & { userId?: string; lastEventAt:
   counts.errors += stats.e;
   if (stats.d) counts.dropped = (counts.dropped ?? 0) + stats.d;
   if (stats.u) counts.userId = stats.u;
+  if (stats.x) counts.friction = addCounts(counts.friction ?? {}, stats.x);
   counts.lastEventAt = Math.max(counts.lastEventAt, stats.t1);
 }
 

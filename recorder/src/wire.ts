@@ -130,6 +130,41 @@ export interface SessionStart {
   device?: string;
 }
 
+/** Friction signals the server finds in a session's events (see lib/sessions/friction.ts). */
+export type FrictionKind = "rage" | "dead" | "error_click" | "thrash" | "abandoned_form";
+
+/** Friction signal counts; a kind absent = 0. */
+export type FrictionCounts = Partial<Record<FrictionKind, number>>;
+
+/** One friction signal: when, what kind, and the node involved (rrweb node id of the page at that time). */
+export interface FrictionSignal {
+  kind: FrictionKind;
+  /** Capture time, ms since the epoch. */
+  at: number;
+  nodeId?: number;
+  /** Clicks in a rage click, focus changes or scroll reversals in a thrash, fields in an abandoned form. */
+  count?: number;
+  /** Thrashing: `scroll` or `focus`. */
+  detail?: string;
+}
+
+/** A session's friction report, as `GET /api/sessions/{id}/report` serves it. */
+export interface FrictionReport {
+  id: string;
+  startedAt: number;
+  /** Last event seen; the session's end while it is live. */
+  endedAt: number;
+  live: boolean;
+  pages: Array<{ url: string; at: number; durationMs: number }>;
+  signals: Array<FrictionSignal & { element?: string; page?: string }>;
+  errors: Array<{ at: number; message: string; page?: string }>;
+  counts: FrictionCounts;
+  /** The last page and the last thing the visitor did. */
+  ended: { page?: string; lastAction?: string; reason?: string };
+  /** The report stopped before the end of the session (event, byte or time cap); it covers up to `endedAt`. */
+  truncated?: { reason: "events" | "bytes" | "time" | "signals"; limit: number };
+}
+
 /** Counts over a whole session. */
 export interface SessionCounts {
   events: number;
@@ -138,6 +173,8 @@ export interface SessionCounts {
   errors: number;
   /** Events the recorder dropped (an outage beyond its buffer, or a session it could not continue); absent = 0. */
   dropped?: number;
+  /** Friction signals found at ingest; absent = none. */
+  friction?: FrictionCounts;
 }
 
 /** How a session ended, with its final counts. */

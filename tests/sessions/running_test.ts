@@ -56,7 +56,15 @@ storeTest("running: a session this process writes is counted from its appends, r
   await sessions.appendEvents(id, { writerId: "w2", batch: 0, events: events(T0 + 2_000, { clicks: 1 }) });
   const before = reads();
   const counts = await sessions.running(id);
-  assert.deepEqual(counts, { events: 8, clicks: 3, pages: 1, errors: 1, lastEventAt: T0 + 2_000 });
+  // The error 1 s after the first clicks makes an error click (friction.ts).
+  assert.deepEqual(counts, {
+    events: 8,
+    clicks: 3,
+    pages: 1,
+    errors: 1,
+    friction: { error_click: 1 },
+    lastEventAt: T0 + 2_000,
+  });
   assert.equal(reads(), before, "no store read");
   const end = await sessions.stop(id);
   assert.deepEqual(
@@ -82,10 +90,19 @@ storeTest("running: another process's session is caught up by bounded reads, the
   let caught = first;
   while (caught.partial && looks < 10) caught = await tally.counts(id), looks++;
   assert.ok(looks >= 3, `caught up over ${looks} looks of 3 records`);
-  assert.deepEqual(caught, { events: 17, clicks: 7, pages: 0, errors: 3, lastEventAt: T0 + 6 });
+  // Clicks 1 ms apart on one spot are a rage click; an error with a click is an error click.
+  const friction = { error_click: 3, rage: 1 };
+  assert.deepEqual(caught, { events: 17, clicks: 7, pages: 0, errors: 3, friction, lastEventAt: T0 + 6 });
   await writer.appendEvents(id, { writerId: "w", batch: 7, events: events(T0 + 7, { errors: 1 }) });
   await writer.appendEvents(id, { writerId: "w", batch: 7, events: events(T0 + 7, { errors: 1 }) }); // a retry
-  assert.deepEqual(await tally.counts(id), { events: 19, clicks: 7, pages: 0, errors: 4, lastEventAt: T0 + 7 });
+  assert.deepEqual(await tally.counts(id), {
+    events: 19,
+    clicks: 7,
+    pages: 0,
+    errors: 4,
+    friction: { ...friction, error_click: 4 },
+    lastEventAt: T0 + 7,
+  });
 });
 
 storeTest("running: live rows carry their counts, and the errors filter matches a live session", async ({ store }) => {
