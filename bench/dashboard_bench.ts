@@ -150,12 +150,21 @@ async function firstFrame(url: string, id: string) {
 async function browserFirstFrame(url: string, id: string, events: number) {
   const browser = await launchBrowser();
   try {
-    const runs: Array<{ first: number; total: number }> = [];
+    const runs: Array<Record<"first" | "total" | "html" | "scripts" | "streamOpened" | "firstBatch", number>> = [];
     for (let i = 0; i < BROWSER_RUNS; i++) {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       await page.addInitScript((expected: number) => {
         const marks: Record<string, number> = {};
         (globalThis as unknown as { __marks: Record<string, number> }).__marks = marks;
+        // Breakdown: when the session stream is opened, and when its first batch arrives.
+        const Native = globalThis.EventSource;
+        globalThis.EventSource = class extends Native {
+          constructor(url: string | URL, init?: EventSourceInit) {
+            super(url, init);
+            marks.streamOpened ??= performance.now();
+            this.addEventListener("events", () => marks.firstBatch ??= performance.now());
+          }
+        };
         let built = false;
         const frame = (now: number) => {
           if (built) {
@@ -178,8 +187,20 @@ async function browserFirstFrame(url: string, id: string, events: number) {
         undefined,
         { timeout: 120_000 },
       );
-      const marks = await page.evaluate(() => (globalThis as unknown as { __marks: Record<string, number> }).__marks);
-      runs.push({ first: marks.first ?? Number.NaN, total: marks.total });
+      const marks = await page.evaluate(() => {
+        const marks = (globalThis as unknown as { __marks: Record<string, number> }).__marks;
+        const own = {
+          first: marks.first ?? Number.NaN,
+          total: marks.total,
+          streamOpened: marks.streamOpened ?? Number.NaN,
+          firstBatch: marks.firstBatch ?? Number.NaN,
+        };
+        const scripts = (performance.getEntriesByType("resource") as PerformanceResourceTiming[])
+          .filter((e) => e.name.endsWith(".js"));
+        const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+        return { ...own, html: nav.responseEnd, scripts: Math.max(...scripts.map((e) => e.responseEnd)) };
+      });
+      runs.push(marks);
       await page.close();
     }
     const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -188,6 +209,10 @@ async function browserFirstFrame(url: string, id: string, events: number) {
       firstMin: Math.min(...runs.map((r) => r.first)),
       firstMax: Math.max(...runs.map((r) => r.first)),
       total: median(runs.map((r) => r.total)),
+      html: median(runs.map((r) => r.html)),
+      scripts: median(runs.map((r) => r.scripts)),
+      streamOpened: median(runs.map((r) => r.streamOpened)),
+      firstBatch: median(runs.map((r) => r.firstBatch)),
     };
   } finally {
     await browser.close();
@@ -238,6 +263,7 @@ async function listTimes(url: string) {
 
 const live: string[][] = [];
 const load: string[][] = [];
+const steps: string[][] = [];
 const list: string[][] = [];
 const withBrowser = browserAvailable();
 
@@ -270,6 +296,9 @@ async function measure(label: string, open: () => Promise<StreamStore>) {
     b ? `${b.first.toFixed(0)} (${b.firstMin.toFixed(0)}–${b.firstMax.toFixed(0)})` : "skipped",
     b ? b.total.toFixed(0) : "skipped",
   ]);
+  if (b) {
+    steps.push([label, ...[b.html, b.scripts, b.streamOpened, b.firstBatch, b.first].map((ms) => ms.toFixed(0))]);
+  }
   await server.close();
   await store.close();
   if (ONLY === "first-frame") return;
@@ -321,6 +350,10 @@ console.log(
     `browser first frame painted ms, median (min–max of ${BROWSER_RUNS})`,
     "browser fully loaded ms",
   ], load),
+);
+console.log(`\nThe browser's first frame, step by step (ms from navigation start, medians)\n`);
+console.log(
+  table(["backend", "HTML received", "scripts received", "stream opened", "first batch", "first frame painted"], steps),
 );
 console.log(`\nList page with ${LIST_SESSIONS.toLocaleString("en")} sessions over 7 days (median of 15 requests)\n`);
 console.log(table(["backend", "filter", "p50 ms", "populate time"], list));
