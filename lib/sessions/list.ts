@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { SessionRow as Row } from "@replaya/recorder/wire";
+import type { FrictionCounts, FrictionKind, SessionRow as Row } from "@replaya/recorder/wire";
 import { dayOfSummaryStream, readDay, type SessionSummary, SUMMARY_PREFIX } from "./summaries.ts";
 import { createdAtOf, isSessionId } from "./ids.ts";
 import type { Sessions, SessionStatus } from "./service.ts";
@@ -26,7 +26,16 @@ export interface SessionFilter {
   /** Inclusive range on the start time, ms since the epoch. */
   from?: number;
   to?: number;
+  /** Sessions with this friction signal (`any`: with any); from the end summary or a live session's running counts. */
+  friction?: FrictionFilter;
 }
+
+/** The friction filter's values (`abandoned` is the abandoned-form signal). */
+export const FRICTION_FILTERS = ["rage", "dead", "error_click", "thrash", "abandoned", "any"] as const;
+export type FrictionFilter = typeof FRICTION_FILTERS[number];
+
+/** The list's orders: newest first (the default), or most friction signals first. */
+export type SessionSort = "newest" | "friction";
 
 /** A row of the list: the wire row, with what the server knows besides. */
 export interface SessionRow extends Row {
@@ -54,6 +63,7 @@ export interface ListQuery {
   /** How many summary records one request may read (default 50,000). */
   budget?: number;
   now?: number;
+  sort?: SessionSort;
 }
 
 /** The list filters from a query string (`user`, `source`, `url`, `status`, `errors`, `from`, `to`); invalid values are ignored. */
@@ -71,7 +81,33 @@ export function filterFromQuery(query: Record<string, string>): SessionFilter {
     hasErrors: query.errors === "yes" ? true : query.errors === "no" ? false : undefined,
     from: day(query.from, false),
     to: day(query.to, true),
+    friction: (FRICTION_FILTERS as readonly string[]).includes(query.friction ?? "")
+      ? query.friction as FrictionFilter
+      : undefined,
   };
+}
+
+/** The order from a query string's `sort` (anything else is newest first). */
+export function sortFromQuery(query: Record<string, string>): SessionSort {
+  return query.sort === "friction" ? "friction" : "newest";
+}
+
+/** A row's friction signals: its end summary's, or a live session's running counts. */
+export function frictionOf(
+  row: { end?: { friction?: FrictionCounts }; running?: { friction?: FrictionCounts } },
+): FrictionCounts {
+  return row.end?.friction ?? row.running?.friction ?? {};
+}
+
+/** All signals of a row, for sorting. */
+export function frictionTotal(counts: FrictionCounts): number {
+  return Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);
+}
+
+function hasFriction(counts: FrictionCounts, filter: FrictionFilter): boolean {
+  if (filter === "any") return frictionTotal(counts) > 0;
+  const kind: FrictionKind = filter === "abandoned" ? "abandoned_form" : filter;
+  return (counts[kind] ?? 0) > 0;
 }
 
 /** Whether any filter is set. */
@@ -90,6 +126,7 @@ export async function listSessions(sessions: Sessions, query: ListQuery = {}): P
   const { filter = {}, limit = 50, budget = 50_000 } = query;
   const cursor = query.cursor && isSessionId(query.cursor) ? query.cursor : undefined;
   const now = query.now ?? Date.now();
+  if (query.sort === "friction") return await listByFriction(sessions, filter, query.cursor, limit, budget, now);
   if (filter.userId) return await listUser(sessions, filter, cursor, limit, now);
   const rows: SessionRow[] = [];
   let scanned = 0;
@@ -141,6 +178,58 @@ async function listUser(
   return { rows, stoppedEarly: false, scanned };
 }
 
+/**
+ * Most friction first (then newest first), from the summaries alone: every
+ * matching row within the scan budget is ranked, so this order reads whole
+ * day streams up to the budget even for one page (a date range narrows it).
+ * The cursor is `<signals>.<id>` of the last row shown. Live sessions rank by
+ * their running counts, which may grow between pages.
+ */
+async function listByFriction(
+  sessions: Sessions,
+  filter: SessionFilter,
+  rawCursor: string | undefined,
+  limit: number,
+  budget: number,
+  now: number,
+): Promise<SessionPage> {
+  const match = rawCursor?.match(/^(\d{1,9})\.(\d{13}[a-z0-9]{12})$/);
+  const after = match ? { total: Number(match[1]), id: match[2] } : undefined;
+  let summaries: SessionSummary[] = [];
+  let scanned = 0;
+  let stoppedEarly = false;
+  if (filter.userId) ({ rows: summaries, scanned } = await readUser(sessions.store, filter.userId));
+  else {
+    for (const day of await dayStreams(sessions, filter)) {
+      if (scanned >= budget) {
+        stoppedEarly = true;
+        break;
+      }
+      const read = await readDay(sessions.store, day);
+      scanned += read.scanned;
+      summaries.push(...read.rows);
+    }
+  }
+  const ranked: Array<{ row: SessionRow; total: number }> = [];
+  for (const summary of summaries.filter((s) => matchesStatic(s, filter))) {
+    const row = await settleRow(sessions, summary, now);
+    if (matchesStatus(row, filter)) ranked.push({ row, total: frictionTotal(frictionOf(row)) });
+  }
+  ranked.sort((a, b) => b.total - a.total || (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0));
+  const start = after
+    ? ranked.findIndex((r) => r.total < after.total || (r.total === after.total && r.row.id > after.id))
+    : 0;
+  const page = start < 0 ? [] : ranked.slice(start, start + limit);
+  const last = page.at(-1);
+  const more = start >= 0 && start + limit < ranked.length;
+  return {
+    rows: page.map((r) => r.row),
+    next: more && last ? `${last.total}.${last.row.id}` : undefined,
+    stoppedEarly,
+    scanned,
+  };
+}
+
 /** Day streams newest first, limited to the date range and to days at or before the cursor. */
 async function dayStreams(sessions: Sessions, filter: SessionFilter, cursor?: string): Promise<string[]> {
   const days: string[] = [];
@@ -172,6 +261,7 @@ export function matchesStatic(s: SessionSummary, f: SessionFilter): boolean {
   if (f.userId && !sameUser(s.userId, f.userId)) return false;
   if (f.urlContains && !s.url.toLowerCase().includes(f.urlContains.toLowerCase())) return false;
   if (f.hasErrors !== undefined && s.ended && ((s.end?.errors ?? 0) > 0) !== f.hasErrors) return false;
+  if (f.friction && s.ended && !hasFriction(s.end?.friction ?? {}, f.friction)) return false;
   return true;
 }
 
@@ -181,6 +271,7 @@ function matchesStatus(row: SessionRow, f: SessionFilter): boolean {
   if (f.status === "ended" && row.live) return false;
   const errors = row.end?.errors ?? row.running?.errors ?? 0;
   if (f.hasErrors !== undefined && (errors > 0) !== f.hasErrors) return false;
+  if (f.friction && !hasFriction(frictionOf(row), f.friction)) return false;
   return true;
 }
 

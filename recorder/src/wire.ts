@@ -159,10 +159,13 @@ export interface FrictionReport {
   signals: Array<FrictionSignal & { element?: string; page?: string }>;
   errors: Array<{ at: number; message: string; page?: string }>;
   counts: FrictionCounts;
-  /** The last page and the last thing the visitor did. */
-  ended: { page?: string; lastAction?: string; reason?: string };
-  /** The report stopped before the end of the session (event, byte or time cap); it covers up to `endedAt`. */
-  truncated?: { reason: "events" | "bytes" | "time" | "signals"; limit: number };
+  /** The last page and the last thing the visitor did (and when); `reason` once stopped (`stop`, `lease_expired`). */
+  ended: { page?: string; lastAction?: string; lastActionAt?: number; reason?: string };
+  /**
+   * The report stopped before the end of the session (event, byte or time cap, or a list full); it covers up
+   * to `endedAt`.
+   */
+  truncated?: { reason: "events" | "bytes" | "time" | "signals" | "pages" | "errors"; limit: number };
 }
 
 /** Counts over a whole session. */

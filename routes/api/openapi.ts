@@ -36,6 +36,9 @@ const filters = [
   query("errors", "has errors", { enum: ["yes", "no"] }),
   query("from", "started on or after this UTC day", { type: "string", format: "date" }),
   query("to", "started on or before this UTC day", { type: "string", format: "date" }),
+  query("friction", "with this friction signal (from the summaries and live running counts; `any`: with any)", {
+    enum: ["rage", "dead", "error_click", "thrash", "abandoned", "any"],
+  }),
 ];
 const ingestErrors = {
   "400": error("malformed request"),
@@ -79,6 +82,11 @@ export const OPENAPI = {
         parameters: [
           query("limit", "rows per page (1–200, default 50)", { type: "integer", minimum: 1, maximum: 200 }),
           query("cursor", "the `next` of the previous page"),
+          query(
+            "sort",
+            "`newest` (default) or `friction`: most friction signals first, then newest; ranks the sessions within the scan budget (`stoppedEarly` when it ran out)",
+            { enum: ["newest", "friction"] },
+          ),
           ...filters,
         ],
         responses: {
@@ -165,6 +173,29 @@ export const OPENAPI = {
         security: viewer,
         parameters: [id],
         responses: { "200": json({ type: "object" }, "replaya-session/1 JSON"), ...readErrors },
+      },
+    },
+    "/api/sessions/{id}/report": {
+      get: {
+        operationId: "getSessionReport",
+        summary: "The session's friction report: pages and time on each, signals with their element, errors, the end",
+        description:
+          "Built from the session's stream with the ingest detector, bounded (events read, reading time, list sizes): `truncated` says which bound stopped it; it then covers the session up to `endedAt`. Abandoned forms are decided once the session has ended. Deterministic for a given stream.",
+        security: viewer,
+        parameters: [id],
+        responses: { "200": json(ref("FrictionReport")), ...readErrors },
+      },
+    },
+    "/api/sessions/{id}/report.md": {
+      get: {
+        operationId: "getSessionReportMarkdown",
+        summary: "The friction report as Markdown",
+        security: viewer,
+        parameters: [id],
+        responses: {
+          "200": { description: "OK", content: { "text/markdown": { schema: { type: "string" } } } },
+          ...readErrors,
+        },
       },
     },
     "/api/sessions/{id}/assets": {
@@ -380,6 +411,7 @@ export const OPENAPI = {
               pages: { type: "integer" },
               errors: { type: "integer" },
               dropped: { type: "integer" },
+              friction: ref("FrictionCounts"),
               lastEventAt: { type: "number" },
               partial: { type: "boolean" },
             },
@@ -397,6 +429,68 @@ export const OPENAPI = {
           pages: { type: "integer" },
           errors: { type: "integer" },
           dropped: { type: "integer" },
+          friction: ref("FrictionCounts"),
+        },
+      },
+      FrictionCounts: {
+        type: "object",
+        description: "friction signals by kind; a kind absent = 0",
+        properties: Object.fromEntries(
+          ["rage", "dead", "error_click", "thrash", "abandoned_form"].map((k) => [k, { type: "integer" }]),
+        ),
+      },
+      FrictionSignal: {
+        type: "object",
+        required: ["kind", "at"],
+        properties: {
+          kind: { enum: ["rage", "dead", "error_click", "thrash", "abandoned_form"] },
+          at: { type: "number", description: "capture time, ms since the epoch" },
+          nodeId: { type: "integer", description: "rrweb node id on the page at that time" },
+          element: { type: "string", description: "a short handle and text of the element, e.g. `button#buy “Buy”`" },
+          page: { type: "string", description: "the page's URL" },
+          count: { type: "integer", description: "clicks, reversals, focus changes or fields involved" },
+          detail: { type: "string", description: "thrashing: `scroll` or `focus`" },
+        },
+      },
+      FrictionReport: {
+        type: "object",
+        properties: {
+          id: ref("SessionId"),
+          startedAt: { type: "number" },
+          endedAt: { type: "number", description: "the last event read" },
+          live: { type: "boolean" },
+          pages: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: { url: { type: "string" }, at: { type: "number" }, durationMs: { type: "number" } },
+            },
+          },
+          signals: { type: "array", items: ref("FrictionSignal") },
+          errors: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: { at: { type: "number" }, message: { type: "string" }, page: { type: "string" } },
+            },
+          },
+          counts: ref("FrictionCounts"),
+          ended: {
+            type: "object",
+            properties: {
+              page: { type: "string" },
+              lastAction: { type: "string" },
+              lastActionAt: { type: "number" },
+              reason: { type: "string" },
+            },
+          },
+          truncated: {
+            type: "object",
+            properties: {
+              reason: { enum: ["events", "bytes", "time", "signals", "pages", "errors"] },
+              limit: { type: "integer" },
+            },
+          },
         },
       },
       SessionPage: {

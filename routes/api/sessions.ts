@@ -7,6 +7,7 @@
  * - `GET /api/sessions/:id/events`  the session as NDJSON (meta, event batches, stop), streamed
  * - `GET /api/sessions/:id/live`    SSE: replays, then follows a live session; resumable with Last-Event-ID
  * - `GET /api/sessions/:id/export`  a JSON download: metadata plus every rrweb event
+ * - `GET /api/sessions/:id/report`  the friction report as JSON (`report.md`: the same as Markdown)
  * - `DELETE /api/sessions/:id`      deletes a session (needs the X-CSRF-Token header)
  * - `GET /api/sessions/feed`        SSE: one `session` event per new session
  *
@@ -21,9 +22,11 @@ import { log } from "../../lib/log.ts";
 import { sseFrame, ssePush, sseResponse } from "../../lib/http/sse.ts";
 import { LiveHub, ViewerTooSlowError } from "../../lib/sessions/live_hub.ts";
 import { INDEX_STREAM, isSessionId } from "../../lib/sessions/ids.ts";
-import { filterFromQuery, listSessions } from "../../lib/sessions/list.ts";
+import { filterFromQuery, listSessions, sortFromQuery } from "../../lib/sessions/list.ts";
 import { SessionNotFoundError, type Sessions } from "../../lib/sessions/service.ts";
 import type { SessionItem } from "../../lib/sessions/codec.ts";
+import { buildReport } from "../../lib/sessions/report.ts";
+import { renderReportMarkdown } from "../../lib/sessions/report_markdown.ts";
 import { ensureStream, NotFoundError } from "../../lib/store/mod.ts";
 
 /** Tells a viewer that fell behind to reconnect soon (it resumes from its Last-Event-ID). */
@@ -63,6 +66,7 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
       filter: filterFromQuery(c.req.query()),
       cursor: c.req.query("cursor"),
       limit,
+      sort: sortFromQuery(c.req.query()),
     });
     c.header("Cache-Control", "no-store");
     return c.json({
@@ -156,6 +160,25 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
       }
       await out.write(`],"meta":${JSON.stringify(meta)},"stop":${JSON.stringify(stop)}}`);
     });
+  });
+
+  app.get("/:id/report", async (c) => {
+    const id = c.req.param("id");
+    if (!isSessionId(id)) return badId(c);
+    const report = await buildReport(sessions, id);
+    if (!report) return notFound(c);
+    c.header("Cache-Control", "no-store");
+    return c.json(report);
+  });
+
+  app.get("/:id/report.md", async (c) => {
+    const id = c.req.param("id");
+    if (!isSessionId(id)) return badId(c);
+    const report = await buildReport(sessions, id);
+    if (!report) return notFound(c);
+    c.header("Cache-Control", "no-store");
+    c.header("Content-Type", "text/markdown; charset=utf-8");
+    return c.body(renderReportMarkdown(report));
   });
 
   app.delete("/:id", async (c) => {
