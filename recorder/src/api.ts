@@ -40,6 +40,8 @@ export interface InitOptions {
   maxBufferBytes?: number;
   /** A session ends after this long without user activity. Default 30 minutes. */
   inactivityTimeoutMs?: number;
+  /** When false, `init` only configures: nothing is recorded before `start()`. Default true. */
+  autoStart?: boolean;
 }
 
 /** The recorder's public API. Every method is safe to call at any time. */
@@ -52,6 +54,10 @@ export interface ReplayaApi {
   track(name: string, props?: Properties): void;
   /** Grants (`true`) or withdraws (`false`) consent to record. */
   consent(granted: boolean): void;
-  /** Flushes, ends the session and stops recording for this page. */
+  /** Starts recording (a new session after `stop()`; with `autoStart: false`, the first). */
+  start(): void;
+  /** Sends buffered events now, with keepalive requests (they survive a navigation). */
+  flush(): Promise<void>;
+  /** Flushes, ends the session and stops recording until `start()`. */
   stop(): Promise<void>;
 }

@@ -89,6 +89,7 @@ export function browserEnv(
     },
     errorTarget: win,
     networkTarget: win as unknown as RecorderEnv["networkTarget"],
+    navigationTarget: win,
     console: win.console as unknown as RecorderEnv["console"],
     resolveUrl: (url) => {
       try {

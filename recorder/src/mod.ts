@@ -31,7 +31,7 @@ const client: ReplayaApi = createClient((options) => {
   const env = browserEnv(rrwebRecord, warn);
   if (!env) return undefined;
   const recorder = new Recorder(resolved, env);
-  recorder.start();
+  if (resolved.autoStart) recorder.start();
   return recorder;
 }, warn);
 
@@ -55,7 +55,17 @@ export function consent(granted: boolean): void {
   client.consent(granted);
 }
 
-/** Flushes what is left, ends the session and stops recording for this page. */
+/** Starts recording: the first session with `autoStart: false`, a new one after `stop()`. */
+export function start(): void {
+  client.start();
+}
+
+/** Sends buffered events now (keepalive requests, so a navigation may follow). */
+export function flush(): Promise<void> {
+  return client.flush();
+}
+
+/** Flushes what is left, ends the session and stops recording until `start()`. */
 export function stop(): Promise<void> {
   return client.stop();
 }

@@ -24,6 +24,7 @@ export interface ResolvedOptions {
   captureNetwork: boolean;
   maxBufferBytes: number;
   inactivityTimeoutMs: number;
+  autoStart: boolean;
 }
 
 /** Every console level, used for `captureConsole: true`. */
@@ -90,6 +91,7 @@ export function resolveOptions(input: InitOptions): ResolvedOptions {
     captureNetwork: bool(o.captureNetwork, false),
     maxBufferBytes: positive(o.maxBufferBytes, 5_000_000),
     inactivityTimeoutMs: positive(o.inactivityTimeoutMs, 30 * 60 * 1000),
+    autoStart: bool(o.autoStart, true),
   };
 }
 

@@ -39,6 +39,10 @@ export function createClient(
           return core.track(...call[1]);
         case "consent":
           return core.consent(...call[1]);
+        case "start":
+          return core.start();
+        case "flush":
+          return core.flush().catch(() => {});
         case "stop":
           return core.stop().catch(() => {});
       }
@@ -69,6 +73,8 @@ export function createClient(
     identify: (...args) => void call(["identify", args]),
     track: (...args) => void call(["track", args]),
     consent: (...args) => void call(["consent", args]),
+    start: () => void call(["start", []]),
+    flush: () => Promise.resolve(call(["flush", []])).then(() => {}),
     stop: () => Promise.resolve(call(["stop", []])).then(() => {}),
   };
 }
@@ -93,6 +99,11 @@ export function dispatch(
     case "consent":
       api.consent(a[0] as boolean);
       return;
+    case "start":
+      api.start();
+      return;
+    case "flush":
+      return api.flush();
     case "stop":
       return api.stop();
   }

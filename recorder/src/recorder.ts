@@ -8,6 +8,7 @@
 import { EventBuffer } from "./buffer.ts";
 import { installConsoleCapture } from "./capture/console.ts";
 import { type ErrorTarget, installErrorCapture } from "./capture/errors.ts";
+import { installNavigationCapture, type NavigationTarget } from "./capture/navigation.ts";
 import { installNetworkCapture, type NetworkTarget } from "./capture/network.ts";
 import { buildRecordOptions, type ConsoleLevel, type ResolvedOptions, type RrwebRecordOptions } from "./options.ts";
 import {
@@ -70,6 +71,8 @@ export interface RecorderEnv {
   ): () => void;
   errorTarget?: ErrorTarget;
   networkTarget?: NetworkTarget;
+  /** The window, for single-page-app navigations (history and its events). */
+  navigationTarget?: NavigationTarget;
   console?: Partial<Record<ConsoleLevel, (...args: unknown[]) => void>>;
   /** Absolute form of a possibly relative URL. */
   resolveUrl(url: string): string;
@@ -106,6 +109,10 @@ export class Recorder {
   #listeners: Array<() => void> = [];
   #wakeListeners: Array<() => void> = [];
   #idleTimer: unknown;
+  /** Scrubbed URL of the last page view (rrweb's Meta or an in-page navigation). */
+  #lastPage?: string;
+  /** Set when the server refused us or rrweb could not start: `start()` does not retry. */
+  #fatal = false;
 
   /** @param options resolved init options. @param env platform services. */
   constructor(options: ResolvedOptions, env: RecorderEnv) {
@@ -126,10 +133,18 @@ export class Recorder {
     return this.#writerId;
   }
 
-  /** Applies the privacy signal and sampling, then records if consent allows. */
+  /**
+   * Applies the privacy signal and sampling, then records if consent allows.
+   * Does nothing while recording; after `stop()` it records a new session.
+   */
   start(): void {
     this.#safe(() => {
+      if (this.#fatal || (this.#state !== "idle" && this.#state !== "stopped")) return;
       const { storage, clock, random } = this.#env;
+      // A restart is a new session, even if the last stop has not finished yet.
+      if (this.#state === "stopped") clearSession(storage);
+      this.#state = "idle";
+      this.#allowed = true;
       if (this.#o.respectGlobalPrivacyControl && this.#env.gpc()) {
         this.#allowed = false;
         return;
@@ -195,7 +210,15 @@ export class Recorder {
     });
   }
 
-  /** Stops for the rest of the page: flushes, tells the server, clears storage. */
+  /** Sends what is buffered now (keepalive requests, so a navigation may follow at once). */
+  flush(): Promise<void> {
+    this.#safe(() => {
+      if (this.#state === "recording") this.#uploader?.flushHidden();
+    });
+    return Promise.resolve();
+  }
+
+  /** Stops until `start()`: flushes, tells the server, clears storage. */
   async stop(): Promise<void> {
     try {
       if (this.#state === "stopped") return;
@@ -205,7 +228,8 @@ export class Recorder {
       if (wasActive) {
         await this.#uploader?.close({ flush: true, sendStop: true });
       }
-      clearStorage(this.#env.storage);
+      // Unless `start()` was called meanwhile and records again.
+      if (this.#state === "stopped") clearStorage(this.#env.storage);
     } catch (error) {
       this.#fail(error);
     }
@@ -280,6 +304,11 @@ export class Recorder {
       return false;
     }
     this.#captures.push(stopRrweb);
+    if (env.navigationTarget) {
+      this.#captures.push(
+        installNavigationCapture(env.navigationTarget, (href) => this.#safe(() => this.#navigated(href))),
+      );
+    }
     if (o.captureErrors && env.errorTarget) {
       this.#captures.push(
         installErrorCapture(env.errorTarget, record("replaya.error"), record("replaya.console"), o.url),
@@ -328,6 +357,7 @@ export class Recorder {
   }
 
   #shutdown(reason: string, sendStop = false): void {
+    this.#fatal = true;
     this.#env.warn(reason);
     this.#state = "stopped";
     this.#end();
@@ -341,10 +371,8 @@ export class Recorder {
     if (ev.type === EventType.Meta) {
       const data = ev.data as { href?: unknown } | undefined;
       if (data && typeof data.href === "string") {
-        ev = {
-          ...ev,
-          data: { ...data, href: stripUrl(data.href, this.#o.url) },
-        };
+        this.#lastPage = stripUrl(data.href, this.#o.url);
+        ev = { ...ev, data: { ...data, href: this.#lastPage } };
       }
     } else if (ev.type === EventType.IncrementalSnapshot) {
       const source = (ev.data as { source?: unknown } | undefined)?.source;
@@ -353,6 +381,21 @@ export class Recorder {
     const mutation = ev.type === EventType.IncrementalSnapshot && (ev.data as { source?: unknown })?.source === 0;
     if (ev.type === EventType.FullSnapshot || mutation) ev = scrubPageUrl(ev, this.#env.page().url, this.#o.url);
     this.#buffer.push(ev);
+    this.#uploader?.notify();
+  }
+
+  /**
+   * An in-page navigation: a Meta event like rrweb's on a page load (what the
+   * server counts as a page and the player lists), scrubbed the same way.
+   * A URL equal to the last page view once scrubbed is no new page.
+   */
+  #navigated(href: string): void {
+    if (this.#state !== "recording" || !this.#buffer) return;
+    const url = stripUrl(href, this.#o.url);
+    if (url === this.#lastPage) return;
+    this.#lastPage = url;
+    const { width, height } = this.#env.page().viewport;
+    this.#buffer.push({ type: EventType.Meta, timestamp: this.#env.clock.now(), data: { href: url, width, height } });
     this.#uploader?.notify();
   }
 

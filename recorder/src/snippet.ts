@@ -21,6 +21,7 @@ export interface SnippetInitOptions {
   captureNetwork?: boolean;
   maxBufferBytes?: number;
   inactivityTimeoutMs?: number;
+  autoStart?: boolean;
 }
 
 /** Inputs of `snippet`. */
@@ -53,6 +54,26 @@ export function jsonForScript(value: unknown): string {
 
 function attr(value: string): string {
   return value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
+ * Returns the install without inline script, for sites whose CSP forbids it:
+ * one async `<script>` whose `data-*` attributes carry the options
+ * (`projectKey` → `data-project-key`; lists comma-separated).
+ */
+export function scriptTagSnippet(options: Omit<SnippetOptions, "multiline">): string {
+  const endpoint = String(options.endpoint).replace(/\/+$/, "");
+  const src = options.scriptUrl ?? `${endpoint}/recorder.js`;
+  const fields: [string, unknown][] = [["endpoint", endpoint], ["projectKey", String(options.projectKey)]];
+  for (const [name, value] of Object.entries(options.init ?? {})) {
+    if (value !== undefined && /^[a-z][A-Za-z]*$/.test(name) && !/^(endpoint|projectKey)$/.test(name)) {
+      fields.push([name, value]);
+    }
+  }
+  const attrs = fields.map(([name, value]) =>
+    ` data-${name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}="${attr(String(value))}"`
+  );
+  return `<script async src="${attr(src)}"${attrs.join("")}></script>`;
 }
 
 /**

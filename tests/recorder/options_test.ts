@@ -21,6 +21,7 @@ Deno.test("resolveOptions applies the documented defaults", () => {
     captureNetwork: false,
     maxBufferBytes: 5_000_000,
     inactivityTimeoutMs: 30 * 60 * 1000,
+    autoStart: true,
   });
 });
 

@@ -13,6 +13,8 @@ function recordingCore(log: unknown[][]): Core {
     identify: (...a) => void log.push(["identify", ...a]),
     track: (...a) => void log.push(["track", ...a]),
     consent: (...a) => void log.push(["consent", ...a]),
+    start: () => void log.push(["start"]),
+    flush: () => (log.push(["flush"]), Promise.resolve()),
     stop: () => (log.push(["stop"]), Promise.resolve()),
   };
 }
@@ -61,7 +63,7 @@ Deno.test("init runs once; a throwing or disabled core is contained", async () =
   await disabled.stop();
 });
 
-Deno.test("errors thrown by the core never reach the caller", () => {
+Deno.test("errors thrown by the core never reach the caller", async () => {
   const warnings: string[] = [];
   const client = createClient(() => ({
     identify() {
@@ -69,11 +71,14 @@ Deno.test("errors thrown by the core never reach the caller", () => {
     },
     track() {},
     consent() {},
+    start() {},
+    flush: () => Promise.reject(new Error("nope")),
     stop: () => Promise.reject(new Error("nope")),
   }), (m) => warnings.push(m));
   client.init({ endpoint: "https://x", projectKey: "pk" });
   client.identify("u");
   assert.deepEqual(warnings, ["replaya: boom"]);
+  await client.flush();
   return client.stop(); // resolves even though the core rejected
 });
 
@@ -92,6 +97,8 @@ function spyApi(log: unknown[][]): ReplayaApi {
     identify: (...a) => void log.push(["identify", ...a]),
     track: (...a) => void log.push(["track", ...a]),
     consent: (...a) => void log.push(["consent", ...a]),
+    start: () => void log.push(["start"]),
+    flush: () => (log.push(["flush"]), Promise.resolve()),
     stop: () => (log.push(["stop"]), Promise.resolve()),
   };
 }
@@ -103,7 +110,19 @@ Deno.test("dispatch maps commands and ignores unknown ones", () => {
   dispatch(api, "nonsense", [1]);
   dispatch(api, 42, []);
   assert.ok(dispatch(api, "stop", []) instanceof Promise);
-  assert.deepEqual(log, [["track", "x", { a: 1 }], ["stop"]]);
+  dispatch(api, "start", []);
+  assert.ok(dispatch(api, "flush", []) instanceof Promise);
+  assert.deepEqual(log, [["track", "x", { a: 1 }], ["stop"], ["start"], ["flush"]]);
+});
+
+Deno.test("start and flush queued before init run after it, in order", () => {
+  const log: unknown[][] = [];
+  const client = createClient(() => recordingCore(log), () => {});
+  client.start();
+  client.track("a");
+  client.flush();
+  client.init({ endpoint: "https://x", projectKey: "pk" });
+  assert.deepEqual(log, [["start"], ["track", "a"], ["flush"]]);
 });
 
 Deno.test("installGlobal replaces the loader stub and drains its queue in order", () => {
