@@ -19,6 +19,7 @@ import type { Config } from "./lib/config.ts";
 import type { AppendTokens } from "./lib/auth/append_tokens.ts";
 import { type DashboardAuth, requireViewer } from "./lib/auth/dashboard.ts";
 import { jsonError } from "./lib/http/errors.ts";
+import { compressPages } from "./lib/http/compress.ts";
 import { log } from "./lib/log.ts";
 import { concurrencyLimit, fetchMetadataGuard, headWithoutBody, hostGuard } from "./lib/http/edge.ts";
 import type { Manifest } from "./lib/islands/build.ts";
@@ -75,6 +76,7 @@ export function createApp(deps: AppDeps): Hono {
     const path = c.req.path;
     // /healthz tells nothing but up or down, and probes come with whatever Host the orchestrator uses.
     if (path === "/recorder.js" || path === "/healthz" || path.startsWith("/static/")) return true;
+    if (path.startsWith("/recorder/")) return true; // the recorder's versioned URL
     if (config.dashboard.publicOps && (path === "/api/health" || path === "/metrics")) return true;
     return (c.req.method === "POST" || c.req.method === "OPTIONS") && INGEST_PATH.test(path);
   };
@@ -94,10 +96,12 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.use("*", concurrencyLimit(config.http.maxConcurrentPerClient, config.http.trustProxyHops));
   // Registered before secureHeaders so it runs after it: sites on other origins load the recorder.
-  app.use("/recorder.js", async (c, next) => {
+  const crossOrigin = async (c: Context, next: () => Promise<void>) => {
     await next();
     c.res.headers.set("Cross-Origin-Resource-Policy", "cross-origin");
-  });
+  };
+  app.use("/recorder.js", crossOrigin);
+  app.use("/recorder/*", crossOrigin);
   // Likewise: a cached asset (an SVG opened on its own, say) gets a policy under which nothing runs.
   app.use("/api/assets/*", async (c, next) => {
     await next();
@@ -115,6 +119,7 @@ export function createApp(deps: AppDeps): Hono {
   app.use("*", hostGuard(config.http.allowedHosts, isPublic));
   app.use("*", fetchMetadataGuard(isPublic));
   app.use("*", headWithoutBody);
+  app.use("*", compressPages); // after headWithoutBody, so HEAD gets GET's headers
 
   if (!config.dashboard.publicOps) {
     app.use("/api/health", requireViewer(auth, "api"));
@@ -128,7 +133,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(await metrics.text());
   });
 
-  app.route("/", staticRoutes(deps.manifest));
+  app.route("/", staticRoutes());
   const assetStore = deps.assets?.assets ?? new AssetStore(sessions.store);
   app.route("/api/sessions", ingestRoutes({ ...deps, config: config.ingest, http: config.http }));
   app.route("/api/sessions", sessionReadRoutes(sessions, auth, deps.shutdown));

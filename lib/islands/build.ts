@@ -16,6 +16,8 @@
  */
 
 import { base64url } from "../bytes.ts";
+import { compressOnce, MIN_COMPRESS_BYTES } from "../http/compress.ts";
+import { assetHash, compressible, VARIANT_SUFFIX } from "../http/static_files.ts";
 import { BUILD_DIR, type Manifest, readManifest, RECORDER_IIFE, ROOT } from "./manifest.ts";
 
 export { BUILD_DIR, type Manifest, readManifest } from "./manifest.ts";
@@ -103,10 +105,11 @@ export async function build(root = ROOT, hash?: string, options: BuildOptions = 
       islands[name] = `/static/build/islands/${hashed}`;
     }
     const recorderHash = await contentHash(`${root}/${RECORDER_IIFE}`);
+    await precompressAll(root, out);
     manifest = {
       sourceHash: hash ?? await sourceHash(root),
       islands,
-      recorder: `/recorder.js?v=${recorderHash}`,
+      recorder: `/recorder/${recorderHash}.js`,
     };
     await Deno.mkdir(`${final}/islands`, { recursive: true });
     const files = new Set<string>();
@@ -202,8 +205,32 @@ async function buildRecorder(root: string, what: "package" | "script"): Promise<
 }
 
 async function contentHash(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return base64url(new Uint8Array(digest)).replace(/[^A-Za-z0-9]/g, "").slice(0, 10);
+  return await assetHash(await Deno.readFile(path));
+}
+
+/**
+ * Writes the `.br` and `.gz` variants the server sends (`lib/http/static_files.ts`)
+ * beside every compressible file it serves: this build's island bundles (in
+ * `out`, so they move into place with them), the recorder, and `static/`'s own
+ * files (CSS, icons). Each variant is written whole (a temporary name, then
+ * renamed); the server checks a variant's content against its file anyway.
+ */
+async function precompressAll(root: string, out: string): Promise<void> {
+  const paths = [`${root}/${RECORDER_IIFE}`];
+  for (const dir of [`${out}/islands`, `${root}/static`]) {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && compressible(entry.name)) paths.push(`${dir}/${entry.name}`);
+    }
+  }
+  await Promise.all(paths.map(async (path) => {
+    const bytes = await Deno.readFile(path);
+    if (bytes.length < MIN_COMPRESS_BYTES) return;
+    for (const encoding of ["br", "gzip"] as const) {
+      const part = `${path}${VARIANT_SUFFIX[encoding]}.${crypto.randomUUID().slice(0, 8)}.part`;
+      await Deno.writeFile(part, await compressOnce(bytes, encoding));
+      await Deno.rename(part, path + VARIANT_SUFFIX[encoding]);
+    }
+  }));
 }
 
 async function deno(cwd: string, args: string[]): Promise<void> {
