@@ -13,6 +13,17 @@ export interface FiltersProps {
   textOnly?: boolean;
 }
 
+/** The friction filter's choices (values as `list.ts` reads them). */
+const FRICTION_OPTIONS: ReadonlyArray<[string, string]> = [
+  ["", "Any"],
+  ["any", "With friction"],
+  ["rage", "Rage clicks"],
+  ["dead", "Dead clicks"],
+  ["error_click", "Error clicks"],
+  ["thrash", "Thrashing"],
+  ["abandoned", "Abandoned forms"],
+];
+
 /** Renders the filter form with the current values. */
 export function Filters({ values, action = "/", textOnly = false }: FiltersProps) {
   const v = (name: string) => values[name] ?? "";
@@ -28,6 +39,7 @@ export function Filters({ values, action = "/", textOnly = false }: FiltersProps
         URL contains <input name="url" value={v("url")} placeholder="/checkout" />
       </label>
       {textOnly ? null : <ListFilters v={v} />}
+      {!textOnly && v("sort") === "friction" ? <input type="hidden" name="sort" value="friction" /> : null}
       <button type="submit">Filter</button>
       <a href={action} class="reset">Reset</a>
     </form>
@@ -52,6 +64,14 @@ function ListFilters({ v }: { v: (name: string) => string }) {
           <option value="" selected={!v("errors")}>Any</option>
           <option value="yes" selected={v("errors") === "yes"}>With errors</option>
           <option value="no" selected={v("errors") === "no"}>Without</option>
+        </select>
+      </label>
+      <label>
+        Friction
+        <select name="friction">
+          {FRICTION_OPTIONS.map(([value, label]) => (
+            <option key={value} value={value} selected={v("friction") === value}>{label}</option>
+          ))}
         </select>
       </label>
       <label>

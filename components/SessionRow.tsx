@@ -8,14 +8,47 @@
  * @module
  */
 
-import type { SessionRow as Row } from "@replaya/recorder/wire";
+import type { FrictionCounts, FrictionKind, SessionRow as Row } from "@replaya/recorder/wire";
 import { formatDuration, formatRate, formatTime, relativeTime, shortUrl } from "./format.ts";
 
-/** What the list can be sorted by, within the page of rows shown; `started` (newest first) is the scan's order. */
-export type SortKey = "started" | "duration" | "activity" | "errors";
+/**
+ * What the list can be sorted by, within the page of rows shown; `started` (newest first) is the scan's order.
+ * `friction` is ranked by the server (list.ts) over every session it scans, so its heading is a plain link.
+ */
+export type SortKey = "started" | "duration" | "activity" | "errors" | "friction";
 
 /** The sort keys, for parsing a query. */
-export const SORT_KEYS: readonly SortKey[] = ["started", "duration", "activity", "errors"];
+export const SORT_KEYS: readonly SortKey[] = ["started", "duration", "activity", "errors", "friction"];
+
+/** Sort keys the server orders by (a page load), rather than the rows shown. */
+export const SERVER_SORTS: readonly SortKey[] = ["friction"];
+
+/** Friction signal kinds as the list names them. */
+const FRICTION_NAMES: Record<FrictionKind, string> = {
+  rage: "rage click",
+  dead: "dead click",
+  error_click: "error click",
+  thrash: "thrashing",
+  abandoned_form: "abandoned form",
+};
+
+/** A row's friction signals: final once ended, running while live (abandoned forms are counted at the end). */
+export function frictionCountsOf(row: Row): FrictionCounts {
+  return row.end?.friction ?? row.running?.friction ?? {};
+}
+
+/** All of a row's friction signals. */
+export function frictionTotalOf(row: Row): number {
+  return Object.values(frictionCountsOf(row)).reduce((sum, n) => sum + (n ?? 0), 0);
+}
+
+/** "2 rage clicks, 1 dead click", or undefined when none. */
+export function frictionTitle(counts: FrictionCounts): string | undefined {
+  const parts = (Object.keys(FRICTION_NAMES) as FrictionKind[]).filter((k) => counts[k]).map((k) =>
+    `${counts[k]} ${FRICTION_NAMES[k]}${counts[k] === 1 ? "" : "s"}`
+  );
+  return parts.length ? parts.join(", ") : undefined;
+}
 
 /** A column of the table: its heading, its sort key when sortable, and its cells' class. */
 export interface Column {
@@ -37,6 +70,7 @@ export const COLUMNS: readonly Column[] = [
   { label: "Pages", className: "c-num" },
   { label: "Events", className: "c-num" },
   { label: "Errors", sort: "errors", className: "c-num", title: "Most errors first" },
+  { label: "Friction", sort: "friction", className: "c-num", title: "Most friction signals first (all sessions)" },
   { label: "Client", className: "c-client", title: "Browser · OS · device" },
 ];
 
@@ -68,6 +102,7 @@ export function sortRows(rows: readonly Row[], sort: SortKey, now?: number): Row
     if (sort === "duration") return durationOf(row, now) ?? -1;
     if (sort === "activity") return activityOf(row, now) ?? -1;
     if (sort === "errors") return countsOf(row)?.errors ?? -1;
+    if (sort === "friction") return frictionTotalOf(row);
     return 0;
   };
   if (sort === "started") return [...rows];
@@ -94,7 +129,7 @@ export function SessionTableHead(
                   class={`sort${col.sort === sort ? " active" : ""}`}
                   title={col.title}
                   data-sort={col.sort}
-                  onClick={onSort
+                  onClick={onSort && !SERVER_SORTS.includes(col.sort)
                     ? (event) => {
                       event.preventDefault();
                       onSort(col.sort!);
@@ -161,6 +196,13 @@ export function SessionRow({ row, now }: { row: Row; now?: number }) {
       <td class="num" data-count="events" title={countTitle}>{count(counts?.events)}</td>
       <td data-count="errors" title={countTitle} class={`num${errors > 0 ? " has-errors" : ""}`}>
         {count(counts?.errors)}
+      </td>
+      <td
+        data-count="friction"
+        title={frictionTitle(frictionCountsOf(row)) ?? countTitle}
+        class={`num${frictionTotalOf(row) > 0 ? " has-friction" : ""}`}
+      >
+        {counts === undefined ? "—" : frictionTotalOf(row).toLocaleString("en")}
       </td>
       <td class="c-client" title={client || undefined}>{client || "—"}</td>
     </tr>

@@ -148,7 +148,15 @@ export default function LiveSessions(
         )}
       {rows.length > 0 && (
         <>
-          {sort !== "started" && (
+          {sort === "friction" && (
+            <p class="sort-note muted" data-testid="sort-note">
+              Most friction signals first, over the sessions the server scanned.{" "}
+              <a href={sortHref(query, "started")}>
+                Newest first
+              </a>
+            </p>
+          )}
+          {sort !== "started" && sort !== "friction" && (
             <p class="sort-note muted" data-testid="sort-note">
               Sorted by {sort === "activity" ? "clicks per minute" : sort} within the {rows.length}{" "}
               {rows.length === 1 ? "session" : "sessions"} of this page: the list is read newest first.{" "}

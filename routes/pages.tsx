@@ -17,7 +17,7 @@ import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { type DashboardAuth, requireViewer } from "../lib/auth/dashboard.ts";
 import type { Manifest } from "../lib/islands/build.ts";
-import { filterFromQuery, isFiltered, listSessions } from "../lib/sessions/list.ts";
+import { filterFromQuery, isFiltered, listSessions, sortFromQuery } from "../lib/sessions/list.ts";
 import { isSessionId } from "../lib/sessions/ids.ts";
 import type { Sessions } from "../lib/sessions/service.ts";
 import { describeAgent } from "../lib/sessions/summaries.ts";
@@ -105,10 +105,11 @@ export function pageRoutes(deps: PageDeps): Hono {
     const cursor = c.req.query("cursor");
     const sortParam = c.req.query("sort") as SortKey | undefined;
     const sort = sortParam && SORT_KEYS.includes(sortParam) ? sortParam : "started";
-    const page = await listSessions(sessions, { filter, cursor, limit: 50 });
+    // Friction is ranked by the server over the sessions it scans; the other sorts order the rows shown.
+    const page = await listSessions(sessions, { filter, cursor, limit: 50, sort: sortFromQuery(c.req.query()) });
     const query = new URLSearchParams(Object.entries(c.req.query()).filter(([k, v]) => k !== "cursor" && v));
     const nextHref = page.next ? `/?${new URLSearchParams([...query, ["cursor", page.next]])}` : undefined;
-    const liveOn = !cursor && !isFiltered(filter);
+    const liveOn = !cursor && !isFiltered(filter) && sort !== "friction";
     const pageQuery = new URLSearchParams(Object.entries(c.req.query()).filter(([k, v]) => k !== "sort" && v));
     const empty = page.rows.length === 0 && !page.stoppedEarly;
     return html(
