@@ -17,6 +17,7 @@ import { instrumentStore, Metrics } from "./lib/metrics.ts";
 import { configureLog, log } from "./lib/log.ts";
 import { VERSION } from "./lib/version.ts";
 import { Sessions } from "./lib/sessions/service.ts";
+import { createRedactor } from "./lib/sessions/redact.ts";
 import { runUserBackfill } from "./lib/sessions/user_backfill.ts";
 import { openStore, type StreamStore, withPrefix } from "./lib/store/mod.ts";
 import { AssetCache } from "./lib/assets/cache.ts";
@@ -95,6 +96,12 @@ export async function startServer(
     store,
     leaseMs: config.ingest.leaseSecs * 1000,
     fenceAfterMs: config.ingest.fenceAfterSecs * 1000,
+    redaction: config.privacy.redaction
+      ? {
+        redactor: createRedactor(config.privacy.redactPatterns),
+        skipProjects: new Set(config.privacy.redactionOffProjects),
+      }
+      : undefined,
   });
   metrics.gauges({ activeSessions: () => sessions.activeCount, liveViewers: () => sessions.viewerCount });
   const tokens = new AppendTokens({ secret });

@@ -6,6 +6,7 @@
  */
 
 import type { StoreTarget } from "./store/mod.ts";
+import { MAX_PATTERNS, type RedactPattern, validatePattern } from "./sessions/redact.ts";
 
 /** Where streams are stored. */
 export type StoreConfig = StoreTarget;
@@ -29,6 +30,7 @@ export interface Config {
   dashboard: DashboardConfig;
   http: HttpConfig;
   assets: AssetCacheConfig;
+  privacy: PrivacyConfig;
   /** Things that are allowed but probably mistakes (unknown REPLAYA_* variables); printed at start. */
   warnings: string[];
 }
@@ -58,6 +60,18 @@ export interface AssetCacheConfig {
   types: string[];
   /** Fetch from loopback, private and link-local addresses too (off: refused after DNS resolution). */
   allowPrivate: boolean;
+}
+
+/** Server-side redaction (lib/sessions/redact.ts) and encryption at rest (lib/store/encrypted.ts). */
+export interface PrivacyConfig {
+  /** Redact PII before it is stored (REPLAYA_REDACTION, default on). */
+  redaction: boolean;
+  /** Project names (from REPLAYA_PROJECT_KEYS) recorded without redaction. */
+  redactionOffProjects: string[];
+  /** Extra patterns, each replaced with `[redacted:<name>]`. */
+  redactPatterns: RedactPattern[];
+  /** The 32-byte master key that wraps every stream's data key; undefined = not encrypted. */
+  encryptionKey?: Uint8Array;
 }
 
 /** Read-side access control. */
@@ -223,8 +237,24 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       types: assetTypes(get("REPLAYA_ASSET_TYPES")),
       allowPrivate: boolean(get("REPLAYA_ASSET_ALLOW_PRIVATE"), false, "REPLAYA_ASSET_ALLOW_PRIVATE"),
     },
+    privacy: {
+      redaction: boolean(get("REPLAYA_REDACTION"), true, "REPLAYA_REDACTION"),
+      redactionOffProjects: list(get("REPLAYA_REDACTION_OFF_PROJECTS")),
+      redactPatterns: redactPatterns(get("REPLAYA_REDACT_PATTERNS")),
+      encryptionKey: encryptionKey(get("REPLAYA_ENCRYPTION_KEY")),
+    },
     warnings: [],
   };
+  const projects = new Set(config.ingest.projectKeys.size ? config.ingest.projectKeys.values() : ["default"]);
+  for (const name of config.privacy.redactionOffProjects) {
+    if (!projects.has(name)) {
+      throw new ConfigError(
+        `REPLAYA_REDACTION_OFF_PROJECTS: "${name}" is not a project of REPLAYA_PROJECT_KEYS (${
+          [...projects].join(", ")
+        })`,
+      );
+    }
+  }
   const unknown = Object.keys(env).filter((name) => name.startsWith("REPLAYA_") && !read.has(name));
   config.warnings = unknown.map((name) => `${name} is not a RePlaya setting and is ignored (see the README)`);
   if (publicHosts.length === 0 && hostname !== "localhost" && !isLoopbackAddress(hostname)) {
@@ -233,6 +263,45 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   return config;
+}
+
+/** `{"name": "regex", …}`: each validated (length, compiles, no nested quantifiers or backreferences). */
+function redactPatterns(value: string | undefined): RedactPattern[] {
+  if (value === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError(`REPLAYA_REDACT_PATTERNS must be a JSON object of name → regex, e.g. {"order":"ORD-\\d{8}"}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`REPLAYA_REDACT_PATTERNS must be a JSON object of name → regex`);
+  }
+  const entries = Object.entries(parsed);
+  if (entries.length > MAX_PATTERNS) throw new ConfigError(`REPLAYA_REDACT_PATTERNS: at most ${MAX_PATTERNS} patterns`);
+  return entries.map(([name, source]) => {
+    if (!/^[a-z0-9_-]{1,32}$/.test(name)) {
+      throw new ConfigError(`REPLAYA_REDACT_PATTERNS: name "${name}" must be 1–32 lowercase letters, digits, _ or -`);
+    }
+    const problem = typeof source === "string" ? validatePattern(source) : "must be a string";
+    if (problem) throw new ConfigError(`REPLAYA_REDACT_PATTERNS: pattern "${name}" ${problem}`);
+    return { name, source: source as string };
+  });
+}
+
+/** Base64 of exactly 32 random bytes (`openssl rand -base64 32`). */
+function encryptionKey(value: string | undefined): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Uint8Array.from(atob(value), (c) => c.charCodeAt(0)) : undefined;
+  } catch {
+    bytes = undefined;
+  }
+  if (bytes?.length !== 32) {
+    throw new ConfigError("REPLAYA_ENCRYPTION_KEY must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)");
+  }
+  return bytes;
 }
 
 function list(value: string | undefined): string[] {

@@ -27,6 +27,7 @@ import {
 } from "./codec.ts";
 import type { RrwebEvent, SessionEnd, SessionMeta, StopInfo } from "@replaya/recorder/wire";
 import { Watchers } from "./watchers.ts";
+import { addPageUrls } from "./events.ts";
 import { createdAtOf, INDEX_STREAM, newSessionId, streamOf } from "./ids.ts";
 import { addStats, appendSummary, type EndSummary, type StartSummary, startSummary } from "./summaries.ts";
 import { appendUserSummary, normalizeUserId } from "./users.ts";
@@ -42,6 +43,7 @@ import {
   type FrictionState,
   newFrictionState,
 } from "./friction.ts";
+import { redactEvents, redactJson, type Redactor } from "./redact.ts";
 
 /** The fencing token of a recording session. */
 export const ACTIVE = "active";
@@ -82,6 +84,8 @@ export interface SessionsOptions {
   onDelete?: (id: string) => Promise<void>;
   /** Friction signal thresholds (friction.ts). */
   friction?: FrictionConfig;
+  /** PII redaction before anything is stored (redact.ts); absent = none. `skipProjects` are recorded as sent. */
+  redaction?: { redactor: Redactor; skipProjects?: ReadonlySet<string> };
 }
 
 /** Sessions whose friction state is kept in memory (least recently written dropped first). */
@@ -116,6 +120,9 @@ export class Sessions {
   /** Friction thresholds, and the detector's carried state per live session written here (see friction.ts). */
   readonly friction: FrictionConfig;
   #frictionStates = new Map<string, FrictionState>();
+  readonly #redaction: SessionsOptions["redaction"];
+  /** Project per session, when some projects skip redaction (least recently used dropped first). */
+  #projects = new Map<string, string | undefined>();
 
   constructor(options: SessionsOptions) {
     this.store = options.store;
@@ -124,6 +131,7 @@ export class Sessions {
     this.#now = options.now ?? Date.now;
     this.#onDelete = options.onDelete;
     this.friction = options.friction ?? DEFAULT_FRICTION;
+    this.#redaction = options.redaction;
     this.watchers = new Watchers(this.store, { now: this.#now });
     this.#running = new RunningTally(this.store, { now: this.#now });
   }
@@ -132,6 +140,14 @@ export class Sessions {
   async create(fields: Omit<SessionMeta, "id" | "createdAt">): Promise<SessionMeta> {
     const createdAt = this.#now();
     const meta: SessionMeta = { ...fields, id: newSessionId(createdAt), createdAt };
+    const redactor = this.#redactorFor(meta.project);
+    if (redactor) {
+      // The user id is kept (it keys the user index); where the visitor was, and what the site said about them, not.
+      meta.url = redactJson(meta.url, redactor);
+      if (meta.referrer !== undefined) meta.referrer = redactJson(meta.referrer, redactor);
+      if (meta.traits !== undefined) meta.traits = redactJson(structuredClone(meta.traits), redactor);
+    }
+    if (this.#redaction?.skipProjects?.size) this.#rememberProject(meta.id, meta.project);
     const stream = streamOf(meta.id);
     await this.store.createStream(stream);
     const ack = await this.store.append(stream, [{ fence: ACTIVE, timestamp: createdAt }, metaRecord(meta)], {
@@ -163,6 +179,9 @@ export class Sessions {
     const now = this.#now();
     await this.#checkLease(id, now);
     if (batch.events.length === 0) return this.heartbeat(id);
+    // Redacted first: nothing below (friction, stats, the store) sees what was removed.
+    const redactor = this.#redaction && this.#redactorFor(await this.#projectOf(id));
+    if (redactor) redactEvents(batch.events, redactor);
     const skew = batch.sentAt ? now - batch.sentAt : 0;
     const events = Math.abs(skew) > MAX_CLOCK_SKEW_MS
       ? batch.events.map((e) => ({ ...e, timestamp: e.timestamp + skew }))
@@ -323,6 +342,7 @@ export class Sessions {
         if (!stats || seen.has(key)) continue;
         seen.add(key);
         addStats(counts, stats);
+        if (stats.g) addPageUrls(counts.urls ??= [], stats.g);
         addUser(stats.u);
       }
     } catch (error) {
@@ -439,6 +459,30 @@ export class Sessions {
     if (this.#frictionStates.size > MAX_FRICTION_STATES) {
       this.#frictionStates.delete(this.#frictionStates.keys().next().value!);
     }
+  }
+
+  #redactorFor(project: string | undefined): Redactor | undefined {
+    const redaction = this.#redaction;
+    return redaction && !(project !== undefined && redaction.skipProjects?.has(project))
+      ? redaction.redactor
+      : undefined;
+  }
+
+  /** A session's project: needed only when some projects skip redaction; from memory, else its meta record. */
+  async #projectOf(id: string): Promise<string | undefined> {
+    if (!this.#redaction?.skipProjects?.size) return undefined;
+    if (this.#projects.has(id)) return this.#projects.get(id);
+    const { records } = await this.store.read(streamOf(id), { from: { seqNum: 0 }, count: 2 });
+    const meta = records.find((r) => kindOf(r) === "meta");
+    const project = meta ? (JSON.parse(new TextDecoder().decode(meta.body)) as SessionMeta).project : undefined;
+    this.#rememberProject(id, project);
+    return project;
+  }
+
+  #rememberProject(id: string, project: string | undefined): void {
+    this.#projects.delete(id); // re-insert: Map order is least-recently-used first
+    this.#projects.set(id, project);
+    if (this.#projects.size > 100_000) this.#projects.delete(this.#projects.keys().next().value!);
   }
 
   #touch(id: string, at: number): void {
