@@ -126,6 +126,21 @@ serverTest(
   },
 );
 
+serverTest(
+  "the snippet sites paste loads /recorder.js; this build's own pages load the versioned URL",
+  async ({ url }) => {
+    // A pasted snippet outlives the build: a versioned URL there would 404 after the next deploy.
+    const setup = new TextDecoder().decode((await wireFetch(`${url}/setup`)).body);
+    assert.ok(
+      setup.includes(`src=&quot;${url}/recorder.js&quot;`) || setup.includes(`src="${url}/recorder.js"`),
+      "snippet",
+    );
+    const test = new TextDecoder().decode((await wireFetch(`${url}/setup/test`)).body);
+    assert.ok(test.includes(`src="${manifest!.recorder}"`), "the test page, rendered with this build");
+  },
+  { only: "sqlite" },
+);
+
 serverTest("HEAD: the headers of GET (length, encoding, ETag), no body", async ({ url }) => {
   for (const path of ["/recorder.js", manifest!.recorder, "/static/app.css", "/"]) {
     for (const accept of ["br", "gzip", "identity"]) {
