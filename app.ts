@@ -14,6 +14,9 @@ import { sessionReadRoutes } from "./routes/api/sessions.ts";
 import { wallRoutes } from "./routes/api/wall.ts";
 import { ASSET_CSP, assetRoutes } from "./routes/api/assets.ts";
 import { pageRoutes } from "./routes/pages.tsx";
+import { tokenPageRoutes } from "./routes/tokens.tsx";
+import { mcpRoutes } from "./routes/mcp.ts";
+import type { ReadTokens } from "./lib/auth/read_tokens.ts";
 import { staticRoutes } from "./routes/static.ts";
 import type { Config } from "./lib/config.ts";
 import type { AppendTokens } from "./lib/auth/append_tokens.ts";
@@ -34,6 +37,8 @@ export interface AppDeps {
   sessions: Sessions;
   tokens: AppendTokens;
   auth: DashboardAuth;
+  /** Named read tokens for the CLI, MCP and scrapers (minted on /settings/tokens). */
+  readTokens: ReadTokens;
   projectKeys: Map<string, string>;
   metrics: Metrics;
   manifest: () => Manifest;
@@ -70,6 +75,7 @@ export const CSP = {
 /** Creates the app. */
 export function createApp(deps: AppDeps): Hono {
   const { sessions, metrics, auth, config } = deps;
+  const formLimits = { maxBytes: FORM_MAX_BYTES, timeoutMs: config.http.bodyTimeoutMs };
   const app = new Hono();
   /** What visitors' sites reach: ingest, the recorder script, and static assets. */
   const isPublic = (c: Context) => {
@@ -139,9 +145,12 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/api/sessions", sessionReadRoutes(sessions, auth, deps.shutdown));
   app.route("/api", assetRoutes(assetStore, deps.assets, auth));
   app.route("/api/wall", wallRoutes(sessions, auth, deps.shutdown));
+  // The MCP tools are clients of the JSON API: they call this app in-process with the caller's own credentials.
+  app.route("/mcp", mcpRoutes(auth, (request, env) => app.fetch(request, env)));
   app.notFound((c) =>
     c.req.path.startsWith("/api/") ? jsonError(c, 404, "not_found", "no such route") : c.text("Not found", 404)
   );
+  app.route("/settings/tokens", tokenPageRoutes({ auth, readTokens: deps.readTokens, formLimits }));
   app.route(
     "/",
     pageRoutes({
@@ -150,7 +159,7 @@ export function createApp(deps: AppDeps): Hono {
       manifest: deps.manifest,
       projectKey: deps.projectKeys.keys().next().value!,
       mode: config.mode,
-      formLimits: { maxBytes: FORM_MAX_BYTES, timeoutMs: config.http.bodyTimeoutMs },
+      formLimits,
     }),
   );
   app.onError((error, c) => {

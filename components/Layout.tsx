@@ -14,7 +14,7 @@ export interface LayoutProps {
   styles?: string[];
   /** Shows the logout button (with its CSRF token) when login is on. */
   logout?: { csrf: string };
-  active?: "sessions" | "live" | "setup";
+  active?: "sessions" | "live" | "setup" | "tokens";
   /**
    * The island bundles are still being built (a development server's first
    * start) or failed to build: the page works without its islands, says so,
@@ -48,6 +48,7 @@ export function Layout({ title, scripts = [], styles = [], logout, active, bundl
             <a href="/" aria-current={active === "sessions" ? "page" : undefined}>Sessions</a>
             <a href="/live" aria-current={active === "live" ? "page" : undefined}>Live</a>
             <a href="/setup" aria-current={active === "setup" ? "page" : undefined}>Setup</a>
+            <a href="/settings/tokens" aria-current={active === "tokens" ? "page" : undefined}>Tokens</a>
           </nav>
           {logout && (
             <form method="post" action="/logout" class="logout">

@@ -15,6 +15,7 @@ import { base64url } from "../bytes.ts";
 import { Hmac } from "./hmac.ts";
 import { LoginThrottle } from "./login_throttle.ts";
 import type { Revocations } from "./revocations.ts";
+import { READ_TOKEN_PREFIX, type ReadTokenInfo, type ReadTokens } from "./read_tokens.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -38,6 +39,11 @@ export interface Viewer {
   csrf: string;
   /** Set when a bearer token was not even checked because this client failed too often. */
   retryAfterSecs?: number;
+  /**
+   * A valid read token (`Authorization: Bearer rpt_…`). It leaves `authenticated` false: it opens no page
+   * and no form, only what {@link requireViewer} lets through for it (GET on the API, delete with its scope).
+   */
+  readToken?: ReadTokenInfo;
 }
 
 /** Issues and checks dashboard cookies and CSRF tokens. */
@@ -50,6 +56,7 @@ export class DashboardAuth {
   #now: () => number;
   #proxyHops: number;
   #revocations?: Revocations;
+  #readTokens?: ReadTokens;
   /** Failed admin-token attempts (form or bearer), per client and overall. */
   readonly throttle: LoginThrottle;
 
@@ -59,9 +66,11 @@ export class DashboardAuth {
       secret: string;
       proxyHops?: number;
       revocations?: Revocations;
+      readTokens?: ReadTokens;
       now?: () => number;
     },
   ) {
+    this.#readTokens = options.readTokens;
     this.#adminToken = options.adminToken;
     this.#proxyHops = options.proxyHops ?? 0;
     this.#revocations = options.revocations;
@@ -109,12 +118,21 @@ export class DashboardAuth {
     deleteCookie(c, COOKIE, { path: "/" });
   }
 
-  /** Who is asking: a valid cookie, an `Authorization: Bearer <admin token>` (scrapers), or open loopback. */
+  /**
+   * Who is asking: a valid cookie, an `Authorization: Bearer <admin token>` (scrapers), a read token, or open
+   * loopback. Every wrong bearer value counts as a failed attempt.
+   */
   async viewer(c: Context): Promise<Viewer> {
     if (!this.loginRequired) return { loginRequired: false, authenticated: true, csrf: await this.#csrf.sign("open") };
     const nonce = await this.#validCookie(getCookie(c, COOKIE));
     if (nonce) return { loginRequired: true, authenticated: true, csrf: await this.#csrf.sign(nonce) };
     const bearer = c.req.header("authorization")?.match(/^Bearer (.+)$/)?.[1];
+    if (bearer?.startsWith(READ_TOKEN_PREFIX) && this.#readTokens) {
+      const blocked = this.throttle.blocked(this.client(c));
+      if (blocked) return { loginRequired: true, authenticated: false, csrf: "", ...blocked };
+      const readToken = await this.#readTokens.check(bearer);
+      if (readToken) return { loginRequired: true, authenticated: false, csrf: "", readToken };
+    }
     const outcome = bearer ? await this.attempt(c, bearer) : "wrong";
     if (outcome === "ok") return { loginRequired: true, authenticated: true, csrf: "" };
     return { loginRequired: true, authenticated: false, csrf: "", ...(outcome === "wrong" ? {} : outcome) };
@@ -134,10 +152,15 @@ export class DashboardAuth {
     return "wrong";
   }
 
-  /** Whether a submitted CSRF token matches this request's login. */
+  /**
+   * Whether a submitted CSRF token matches this request's login. A read token with the `delete` scope needs
+   * none: a bearer header is not an ambient credential a foreign page could make the browser send.
+   */
   async checkCsrf(c: Context, submitted: string | undefined): Promise<boolean> {
+    const viewer = await this.viewer(c);
+    if (viewer.readToken?.scope === "delete" && c.req.method === "DELETE") return true;
     if (!submitted) return false;
-    const expected = (await this.viewer(c)).csrf;
+    const expected = viewer.csrf;
     return expected !== "" && expected === submitted;
   }
 
@@ -161,14 +184,28 @@ export function requireViewer(auth: DashboardAuth, kind: "page" | "api"): Middle
     const viewer = await auth.viewer(c);
     c.set("viewer", viewer);
     if (viewer.authenticated) return await next();
+    if (viewer.readToken) {
+      if (kind === "api" && readTokenMay(viewer.readToken, c.req.method)) return await next();
+      return c.json({
+        error: { code: "read_only_token", message: "a read token may only read the API (and delete with its scope)" },
+      }, 403);
+    }
     if (viewer.retryAfterSecs !== undefined) {
       c.header("Retry-After", String(viewer.retryAfterSecs));
       return c.json({ error: { code: "too_many_attempts", message: "too many wrong tokens; retry later" } }, 429);
     }
     if (kind === "api") {
-      return c.json({ error: { code: "login_required", message: "log in to the dashboard first" } }, 401);
+      const message = c.req.header("authorization")
+        ? "that token is not valid (revoked, expired or mistyped)"
+        : "log in to the dashboard first, or send Authorization: Bearer <read token>";
+      return c.json({ error: { code: "login_required", message } }, 401);
     }
     const next_ = new URL(c.req.url);
     return c.redirect(`/login?next=${encodeURIComponent(next_.pathname + next_.search)}`, 303);
   };
+}
+
+/** What a read token may do: GET and HEAD, and DELETE with the `delete` scope (the routes say on what). */
+export function readTokenMay(token: ReadTokenInfo, method: string): boolean {
+  return method === "GET" || method === "HEAD" || (method === "DELETE" && token.scope === "delete");
 }

@@ -20,7 +20,7 @@ const sse = (description: string) => ({
   content: { "text/event-stream": { schema: { type: "string" } } },
 });
 const id = { name: "id", in: "path", required: true, schema: ref("SessionId") };
-const viewer = [{ cookie: [] }, { adminToken: [] }];
+const viewer = [{ cookie: [] }, { adminToken: [] }, { readToken: [] }];
 const appendToken = [{ appendToken: [] }];
 const query = (name: string, description: string, schema: unknown = { type: "string" }) => ({
   name,
@@ -60,7 +60,7 @@ export const OPENAPI = {
     title: "RePlaya",
     version: VERSION,
     description:
-      "Self-hosted session replay on durable streams. Ingest is public (write-only project keys, then a signed append token per session); everything else needs the dashboard login (a cookie from /login, or the admin token as a bearer) unless the server listens on loopback without one.",
+      "Self-hosted session replay on durable streams. Ingest is public (write-only project keys, then a signed append token per session); everything else needs the dashboard login (a cookie from /login, or the admin token as a bearer) unless the server listens on loopback without one. Read tokens (minted on /settings/tokens) may GET the read API and, with the delete scope, delete sessions (no CSRF token then); they open no page. The MCP server's streamable HTTP transport is at POST /mcp (stateless, JSON answers), behind the same credentials.",
   },
   paths: {
     "/api/sessions": {
@@ -143,10 +143,16 @@ export const OPENAPI = {
         operationId: "deleteSession",
         summary: "Delete a session",
         security: viewer,
-        parameters: [id, { name: "X-CSRF-Token", in: "header", required: true, schema: { type: "string" } }],
+        parameters: [id, {
+          name: "X-CSRF-Token",
+          in: "header",
+          required: false,
+          schema: { type: "string" },
+          description: "required with the cookie; not with a read token of the delete scope",
+        }],
         responses: {
           "200": json({ type: "object", properties: { ok: { type: "boolean" } } }),
-          "403": error("missing or wrong CSRF token"),
+          "403": error("missing or wrong CSRF token, or a read token without the delete scope"),
           ...readErrors,
         },
       },
@@ -296,6 +302,12 @@ export const OPENAPI = {
       cookie: { type: "apiKey", in: "cookie", name: "replaya_session", description: "from POST /login" },
       adminToken: { type: "http", scheme: "bearer", description: "REPLAYA_ADMIN_TOKEN" },
       appendToken: { type: "http", scheme: "bearer", description: "the session's append token" },
+      readToken: {
+        type: "http",
+        scheme: "bearer",
+        description:
+          "a read token (rpt_…) from /settings/tokens: GET only, and DELETE of sessions with the delete scope",
+      },
     },
     schemas: {
       SessionId: { type: "string", pattern: "^\\d{13}[a-z0-9]{12}$" },

@@ -1,0 +1,54 @@
+/**
+ * `/mcp`: the MCP tools over streamable HTTP (stateless: one server and
+ * transport per request, JSON answers), behind a read token, the admin token
+ * or the dashboard login, as the read API is. The tools call the app
+ * in-process with the caller's own Authorization header, so they read exactly
+ * what that token may read.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { DashboardAuth } from "../lib/auth/dashboard.ts";
+import { jsonError } from "../lib/http/errors.ts";
+import { Api } from "../cli/api.ts";
+import { createMcpServer } from "../cli/mcp_tools.ts";
+
+/** Requests to the app itself, with the environment Deno.serve gave this request (the client address). */
+export type AppFetch = (request: Request, env: unknown) => Response | Promise<Response>;
+
+/** The `/mcp` route. */
+export function mcpRoutes(auth: DashboardAuth, appFetch: AppFetch): Hono {
+  const app = new Hono();
+  app.all("/", async (c) => {
+    const viewer = await auth.viewer(c);
+    if (!viewer.authenticated && !viewer.readToken) {
+      if (viewer.retryAfterSecs !== undefined) {
+        c.header("Retry-After", String(viewer.retryAfterSecs));
+        return jsonError(c, 429, "too_many_attempts", "too many wrong tokens; retry later");
+      }
+      return jsonError(c, 401, "login_required", "send Authorization: Bearer <read token>");
+    }
+    const authorization = c.req.header("authorization");
+    const cookie = c.req.header("cookie");
+    const api = new Api({
+      url: new URL(c.req.url).origin,
+      fetch: (request) => {
+        if (authorization) request.headers.set("authorization", authorization);
+        if (cookie) request.headers.set("cookie", cookie);
+        return Promise.resolve(appFetch(request, c.env));
+      },
+    });
+    const server = createMcpServer(api);
+    const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(c.req.raw);
+    } finally {
+      // The answer is whole (JSON mode); nothing stays open.
+      await server.close();
+    }
+  });
+  return app;
+}
