@@ -23,7 +23,7 @@
 import type { Header, RecordInput, StoredRecord } from "../store/mod.ts";
 import { concatBytes, gunzip, gzip } from "../bytes.ts";
 import type { FrictionCounts, RrwebEvent, SessionMeta, StopInfo } from "@replaya/recorder/wire";
-import { type BatchStats, statsOf } from "./events.ts";
+import { addPageUrls, type BatchStats, statsOf } from "./events.ts";
 import { BATCH_KINDS } from "./friction.ts";
 
 /** Record kinds, in the `kind` header. */
@@ -82,6 +82,8 @@ export async function encodeEvents(options: {
     if (i === 0) {
       headers.push(["s", `${stats.n},${stats.c},${stats.p},${stats.e},${stats.t1}${stats.d ? `,${stats.d}` : ""}`]);
       if (stats.u) headers.push(["u", stats.u]);
+      const g = pageUrlsHeader(stats.g);
+      if (g) headers.push(["g", g]);
       const x = frictionHeader(options.friction);
       if (x) headers.push(["x", x]);
     }
@@ -110,7 +112,38 @@ export function batchStatsOf(record: StoredRecord): BatchStats | undefined {
   const stats: BatchStats = { n, c, p, e, d, t0: record.timestamp, t1, u: headers.get("u") };
   const x = headers.get("x");
   if (x !== undefined) stats.x = parseFrictionHeader(x);
+  const g = headers.get("g");
+  if (g !== undefined) stats.g = parsePageUrls(g);
   return stats;
+}
+
+/**
+ * Bytes of the `g` header at most: the record's 1 KiB of header room
+ * (MAX_RECORD_BODY) also holds `u` (≤ 200) and the rest (~150).
+ */
+export const MAX_PAGE_URLS_HEADER = 512;
+
+/** The `g` header: the batch's page URLs as a JSON array, as many as fit {@link MAX_PAGE_URLS_HEADER}. */
+function pageUrlsHeader(urls: string[] | undefined): string | undefined {
+  const kept: string[] = [];
+  for (const url of urls ?? []) {
+    // Browsers' hrefs are ASCII (percent-encoded), so a cut URL always fits; anything else may not.
+    if (utf8.encode(JSON.stringify([...kept, url])).length > MAX_PAGE_URLS_HEADER) continue;
+    kept.push(url);
+  }
+  return kept.length > 0 ? JSON.stringify(kept) : undefined;
+}
+
+/** The `g` header (a JSON array of page URLs); anything malformed is no URL. */
+function parsePageUrls(value: string): string[] {
+  const urls: string[] = [];
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (Array.isArray(parsed)) addPageUrls(urls, parsed);
+  } catch {
+    // A damaged header costs the filter its URLs, not the read.
+  }
+  return urls;
 }
 
 /** The `x` header: batch friction counts in {@link BATCH_KINDS} order; undefined when all are 0. */

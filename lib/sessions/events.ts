@@ -27,6 +27,8 @@ export interface BatchStats {
   d: number;
   /** the user id, when the batch identifies the user */
   u?: string;
+  /** page URLs of the batch's Meta events (loads and in-page navigations), distinct, bounded; header `g` */
+  g?: string[];
   /** friction signals decided in this batch (friction.ts), header `x` */
   x?: FrictionCounts;
   /** first and last event time */
@@ -48,14 +50,31 @@ export function isClick(event: RrwebEvent): boolean {
     data.type === MouseInteraction.Click;
 }
 
-/** Counts clicks, pages, errors and the identified user of a batch. */
+/** Page URLs kept per batch and per session, and the characters kept of each. */
+export const MAX_PAGE_URLS = 20;
+export const MAX_PAGE_URL_LENGTH = 300;
+
+/** Adds `urls` to `into` (distinct, in order, cut to the bounds above). */
+export function addPageUrls(into: string[], urls: readonly unknown[]): void {
+  for (const url of urls) {
+    if (into.length >= MAX_PAGE_URLS) return;
+    if (typeof url !== "string" || url === "") continue;
+    const cut = url.slice(0, MAX_PAGE_URL_LENGTH);
+    if (!into.includes(cut)) into.push(cut);
+  }
+}
+
+/** Counts clicks, pages, errors and the identified user of a batch; collects its page URLs. */
 export function statsOf(events: RrwebEvent[]): BatchStats {
   const stats: BatchStats = { n: events.length, c: 0, p: 0, e: 0, d: 0, t0: Infinity, t1: 0 };
   for (const event of events) {
     stats.t0 = Math.min(stats.t0, event.timestamp);
     stats.t1 = Math.max(stats.t1, event.timestamp);
     if (isClick(event)) stats.c++;
-    else if (event.type === EventType.Meta) stats.p++;
+    else if (event.type === EventType.Meta) {
+      stats.p++;
+      addPageUrls(stats.g ??= [], [(event.data as { href?: unknown } | undefined)?.href]);
+    }
     const tag = customTag(event);
     if (tag === "replaya.error") stats.e++;
     if (tag === "replaya.gap") {
@@ -68,6 +87,7 @@ export function statsOf(events: RrwebEvent[]): BatchStats {
     }
   }
   if (events.length === 0) stats.t0 = 0;
+  if (stats.g?.length === 0) delete stats.g;
   return stats;
 }
 

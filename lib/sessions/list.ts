@@ -253,13 +253,18 @@ function dayStart(ms: number): number {
   return ms - (ms % 86_400_000);
 }
 
+/** The first page's URL, or (once ended) any page's, in-page navigations included. */
+function matchesUrl(s: SessionSummary, needle: string): boolean {
+  return [s.url, ...(s.end?.urls ?? [])].some((url) => url.toLowerCase().includes(needle));
+}
+
 /** Filters that need only the summary (also for a session that has just started). */
 export function matchesStatic(s: SessionSummary, f: SessionFilter): boolean {
   if (f.from !== undefined && s.createdAt < f.from) return false;
   if (f.to !== undefined && s.createdAt > f.to) return false;
   if (f.source && s.source !== f.source) return false;
   if (f.userId && !sameUser(s.userId, f.userId)) return false;
-  if (f.urlContains && !s.url.toLowerCase().includes(f.urlContains.toLowerCase())) return false;
+  if (f.urlContains && !matchesUrl(s, f.urlContains.toLowerCase())) return false;
   if (f.hasErrors !== undefined && s.ended && ((s.end?.errors ?? 0) > 0) !== f.hasErrors) return false;
   if (f.friction && s.ended && !hasFriction(s.end?.friction ?? {}, f.friction)) return false;
   return true;

@@ -188,6 +188,8 @@ export interface SessionEnd extends SessionCounts {
   lastEventAt: number;
   reason: string;
   userId?: string;
+  /** Every page URL (loads and in-page navigations), distinct, at most 20; the list's URL filter matches them. */
+  urls?: string[];
 }
 
 /** The last data record of an ended session. */

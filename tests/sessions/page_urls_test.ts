@@ -1,0 +1,115 @@
+/**
+ * Page URLs of single-page apps: every Meta event's href (page loads and the
+ * recorder's in-page navigations) rides in the batch's `g` header, ends up in
+ * the end summary, and the list's URL filter matches it.
+ */
+
+import assert from "node:assert/strict";
+import { storeTest } from "../support/backends.ts";
+import { Sessions } from "../../lib/sessions/service.ts";
+import { listSessions } from "../../lib/sessions/list.ts";
+import { batchStatsOf, encodeEvents, MAX_PAGE_URLS_HEADER } from "../../lib/sessions/codec.ts";
+import { MAX_PAGE_URL_LENGTH, MAX_PAGE_URLS, statsOf } from "../../lib/sessions/events.ts";
+import type { RrwebEvent } from "@replaya/recorder/wire";
+
+const meta = (t: number, href: unknown): RrwebEvent => ({ type: 4, timestamp: t, data: { href, width: 1, height: 1 } });
+
+Deno.test("page URLs: distinct per batch, bounded, cut, non-strings skipped", () => {
+  const stats = statsOf([
+    meta(1, "https://a.example/"),
+    { type: 2, timestamp: 2, data: {} },
+    meta(3, "https://a.example/products"),
+    meta(4, "https://a.example/"),
+    meta(5, 42),
+    meta(6, ""),
+  ]);
+  assert.equal(stats.p, 5, "every Meta is a page view");
+  assert.deepEqual(stats.g, ["https://a.example/", "https://a.example/products"]);
+  assert.equal(statsOf([{ type: 3, timestamp: 1, data: {} }]).g, undefined, "no pages, no list");
+  const many = statsOf(
+    Array.from({ length: 500 }, (_, i) => meta(i + 1, `https://a.example/${i}/${"x".repeat(5000)}`)),
+  );
+  assert.equal(many.g!.length, MAX_PAGE_URLS);
+  assert.ok(many.g!.every((u) => u.length === MAX_PAGE_URL_LENGTH));
+});
+
+Deno.test("page URLs: the g header round-trips; a damaged one is no URL, never an error", async () => {
+  const [record] = await encodeEvents({
+    writerId: "w",
+    batch: 0,
+    events: [meta(1000, "https://a.example/"), meta(1001, 'https://a.example/"quoted",')],
+  });
+  const stored = { seqNum: 0, timestamp: 1000, headers: record.headers!, body: record.body };
+  assert.deepEqual(batchStatsOf(stored)!.g, ["https://a.example/", 'https://a.example/"quoted",']);
+  const expected = [[], [], [], ["x", "y"]];
+  // Headers share 1 KiB of the record with the body's cap: many long URLs keep as many as fit.
+  const [long] = await encodeEvents({
+    writerId: "w",
+    batch: 1,
+    events: [
+      ...Array.from({ length: 10 }, (_, i) => meta(1000 + i, `https://a.example/${i}/${"x".repeat(400)}`)),
+      meta(1030, "https://a.example/é" + "é".repeat(400)), // not what a browser sends: too long even when cut
+      meta(1031, "https://a.example/short"),
+    ],
+  });
+  const g = new Map(long.headers).get("g")!;
+  assert.ok(new TextEncoder().encode(g).length <= MAX_PAGE_URLS_HEADER, `${g.length} bytes`);
+  assert.deepEqual(JSON.parse(g).map((u: string) => u.slice(0, 21)), [
+    "https://a.example/0/x",
+    "https://a.example/sho",
+  ]);
+  for (const [i, bad] of ["not json", '{"a":1}', "[1,null,{}]", "[" + '"x",'.repeat(1000) + '"y"]'].entries()) {
+    const headers = record.headers!.map(([k, v]) => [k, k === "g" ? bad : v] as [string, string]);
+    const stats = batchStatsOf({ ...stored, headers })!;
+    assert.deepEqual(stats.g, expected[i], bad.slice(0, 20));
+    assert.equal(stats.p, 2, "the counts are still read");
+  }
+});
+
+storeTest(
+  "page URLs: an ended session is found by a route it navigated to, not only by its first page",
+  async ({ store }) => {
+    let now = Date.UTC(2026, 10, 20, 10);
+    const sessions = new Sessions({ store, now: () => now, leaseMs: Infinity });
+    const spa = await sessions.create({ url: "https://app.example/" });
+    const other = await sessions.create({ url: "https://app.example/settings" });
+    await sessions.appendEvents(spa.id, {
+      writerId: "w",
+      batch: 0,
+      events: [meta(now, "https://app.example/"), meta(now + 1, "https://app.example/reports/quarterly")],
+    });
+    await sessions.appendEvents(spa.id, {
+      writerId: "w",
+      batch: 1,
+      events: [meta(now + 2, "https://app.example/billing")],
+    });
+    // A retried batch (same writer and seq) adds nothing twice.
+    await sessions.appendEvents(spa.id, {
+      writerId: "w",
+      batch: 1,
+      events: [meta(now + 2, "https://app.example/billing")],
+    });
+    now += 1000;
+    const live = await listSessions(sessions, { filter: { urlContains: "quarterly" }, now });
+    assert.deepEqual(
+      live.rows,
+      [],
+      "a live session matches by its first page only (its routes come with the end summary)",
+    );
+    await sessions.stop(spa.id);
+    await sessions.stop(other.id);
+    const found = await listSessions(sessions, { filter: { urlContains: "QUARTERLY" }, now });
+    assert.deepEqual(found.rows.map((r) => r.id), [spa.id]);
+    assert.equal(found.rows[0].end?.pages, 3);
+    assert.deepEqual(found.rows[0].end?.urls, [
+      "https://app.example/",
+      "https://app.example/reports/quarterly",
+      "https://app.example/billing",
+    ]);
+    assert.deepEqual(
+      (await listSessions(sessions, { filter: { urlContains: "settings" }, now })).rows.map((r) => r.id),
+      [other.id],
+      "the first page still matches",
+    );
+  },
+);
