@@ -4,12 +4,29 @@
  * them. When the total exceeds the bound, the oldest events are replaced by a
  * `replaya.gap` marker, sparing the latest full snapshot and its meta event so
  * the replay can still start.
+ *
+ * With a scheduler (in a page), `push` only queues the event: serialising it
+ * (and the `prepare` step, URL scrubbing) runs in slices later, in order, so
+ * the page's task that emitted it is not made longer. `drain` finishes that
+ * work at once, for a page that is going away.
  * @module
  */
 import { customEvent } from "./custom_event.ts";
 import { EventType, type GapPayload, type RrwebEvent } from "./wire.ts";
 import { utf8Length } from "./size.ts";
 import { fitCount } from "./batch.ts";
+import { JsonJob } from "./json.ts";
+import { idleScheduler, type Scheduler } from "./schedule.ts";
+
+/** Applied to an event just before it is serialised (e.g. URL scrubbing). */
+export type Prepare = (event: RrwebEvent) => RrwebEvent;
+
+/** An event waiting to be serialised. */
+interface Raw {
+  event: RrwebEvent;
+  prepare?: Prepare;
+  job?: JsonJob;
+}
 
 /** One buffered event, kept as JSON so it is serialised only once. */
 export interface Entry {
@@ -63,9 +80,25 @@ export class EventBuffer {
   #total = 0;
   #nextSeq = 0;
   #dropped = false;
+  #raw: Raw[] = [];
+  #scheduled = false;
+  #schedule?: Scheduler;
+  /** Called after deferred events were serialised (the uploader plans a flush). */
+  onReady?: () => void;
 
-  /** @param maxBytes bound on the JSON bytes of everything unsent. */
-  constructor(readonly maxBytes: number) {}
+  /**
+   * @param maxBytes bound on the JSON bytes of everything unsent.
+   * @param schedule where deferred serialisation runs; without one (outside
+   * a page, by default) `push` serialises at once.
+   */
+  constructor(readonly maxBytes: number, schedule: Scheduler | undefined = idleScheduler()) {
+    this.#schedule = schedule;
+  }
+
+  /** Events pushed but not serialised yet. */
+  get deferredCount(): number {
+    return this.#raw.length;
+  }
 
   /** Bytes of events not yet sealed into a batch. */
   get pendingBytes(): number {
@@ -94,7 +127,7 @@ export class EventBuffer {
 
   /** True when nothing at all is waiting. */
   get isEmpty(): boolean {
-    return this.#pending.length === 0 && this.#batches.length === 0;
+    return this.#pending.length === 0 && this.#batches.length === 0 && this.#raw.length === 0;
   }
 
   /** Returns and clears the "events were dropped since last asked" flag. */
@@ -104,9 +137,62 @@ export class EventBuffer {
     return d;
   }
 
-  /** Appends an event, then enforces the memory bound. */
-  push(event: RrwebEvent): void {
-    const entry = toEntry(event);
+  /**
+   * Appends an event (`prepare` applied first), then enforces the memory
+   * bound; with a scheduler both happen later, in order.
+   */
+  push(event: RrwebEvent, prepare?: Prepare): void {
+    if (!this.#schedule) {
+      this.#add(toEntry(prepare ? prepare(event) : event));
+      return;
+    }
+    this.#raw.push({ event, prepare });
+    this.#kick();
+  }
+
+  /** Serialises every deferred event now (the page is going away, or a flush must send everything). */
+  drain(): void {
+    const added = this.#work(() => Infinity);
+    if (added) this.onReady?.();
+  }
+
+  #kick(): void {
+    if (this.#scheduled || !this.#schedule) return;
+    this.#scheduled = true;
+    this.#schedule((timeLeft) => {
+      this.#scheduled = false;
+      const added = this.#work(timeLeft);
+      if (this.#raw.length > 0) this.#kick();
+      if (added) this.onReady?.();
+    });
+  }
+
+  /** Serialises deferred events, oldest first, while time is left; true if any was added. */
+  #work(timeLeft: () => number): boolean {
+    let added = false;
+    while (this.#raw.length > 0 && timeLeft() > 0) {
+      const raw = this.#raw[0];
+      try {
+        if (!raw.job) {
+          const event = raw.prepare ? raw.prepare(raw.event) : raw.event;
+          raw.event = event;
+          raw.prepare = undefined;
+          raw.job = new JsonJob(event);
+        }
+        const json = raw.job.run(timeLeft);
+        if (json === undefined) break;
+        this.#raw.shift();
+        this.#add({ json, size: raw.job.bytes, type: raw.event.type, timestamp: raw.event.timestamp });
+        added = true;
+      } catch {
+        // An event that cannot be serialised (a cycle) is left out, as push would have thrown.
+        this.#raw.shift();
+      }
+    }
+    return added;
+  }
+
+  #add(entry: Entry): void {
     this.#pending.push(entry);
     this.#pendingBytes += entry.size;
     this.#total += entry.size;
@@ -149,6 +235,7 @@ export class EventBuffer {
    * when nothing was waiting.
    */
   discard(): GapPayload | undefined {
+    this.#work(() => Infinity);
     let gap: GapPayload | undefined;
     for (const entry of [...this.#batches.flatMap((b) => b.entries), ...this.#pending]) {
       const events = entry.gap?.droppedEvents ?? 1;
@@ -171,6 +258,7 @@ export class EventBuffer {
 
   /** Drops everything; with `resetSeq` the next batch is seq 0 again (new session). */
   clear(resetSeq: boolean): void {
+    this.#raw = [];
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#batches = [];

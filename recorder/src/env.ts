@@ -3,7 +3,7 @@
  * so importing the package during server-side rendering is harmless.
  * @module
  */
-import { canGzip, gzip } from "./compress.ts";
+import { canGzip, offThreadGzip } from "./compress.ts";
 import type { RecorderEnv, RecordFn } from "./recorder.ts";
 import { memoryStorage, type StorageLike } from "./session.ts";
 
@@ -61,7 +61,7 @@ export function browserEnv(
     random: Math.random,
     id: randomId,
     fetch: nativeFetch,
-    gzip: canGzip() ? gzip : undefined,
+    gzip: canGzip() ? offThreadGzip() : undefined,
     storage: sessionStorageOrMemory(win),
     record,
     warn,

@@ -379,8 +379,9 @@ export class Recorder {
       if (typeof source === "number" && USER_SOURCES.has(source)) this.#touch();
     }
     const mutation = ev.type === EventType.IncrementalSnapshot && (ev.data as { source?: unknown })?.source === 0;
-    if (ev.type === EventType.FullSnapshot || mutation) ev = scrubPageUrl(ev, this.#env.page().url, this.#o.url);
-    this.#buffer.push(ev);
+    // Scrubbing walks the whole snapshot: the buffer does it later, with the URL of now.
+    const url = ev.type === EventType.FullSnapshot || mutation ? this.#env.page().url : undefined;
+    this.#buffer.push(ev, url === undefined ? undefined : (e) => scrubPageUrl(e, url, this.#o.url));
     this.#uploader?.notify();
   }
 

@@ -77,6 +77,8 @@ export class Uploader {
   constructor(deps: UploaderDeps) {
     this.#d = deps;
     this.#lastSentAt = deps.clock.now();
+    // Events serialised in idle time become sendable then: plan a flush for them.
+    deps.buffer.onReady = () => this.#plan();
   }
 
   /** Current session credentials, once established. */
@@ -108,6 +110,8 @@ export class Uploader {
     const cred = this.#cred;
     if (this.#closed || !cred) return;
     const { buffer, transport, writerId, clock } = this.#d;
+    // Nothing may wait for idle time that will not come.
+    buffer.drain();
     const budget = keepaliveBudget(writerId);
     const fits = (b: Batch) => b.bytes + b.entries.length <= budget;
     const pieces = buffer.batches.filter((b) => !b.inFlight && fits(b));
@@ -159,6 +163,7 @@ export class Uploader {
     const cred = this.#cred;
     const { buffer, transport, writerId, clock } = this.#d;
     if (cred && opts.flush) {
+      buffer.drain();
       for (
         let b = buffer.next(MAX_BATCH_BYTES);
         b;
