@@ -11,6 +11,7 @@ import { createApp } from "./app.ts";
 import { AppendTokens } from "./lib/auth/append_tokens.ts";
 import { COOKIE_MAX_AGE_SECS, DashboardAuth } from "./lib/auth/dashboard.ts";
 import { Revocations } from "./lib/auth/revocations.ts";
+import { ReadTokens } from "./lib/auth/read_tokens.ts";
 import { fixedManifest, type ManifestSource, readManifest, startManifest } from "./lib/islands/manifest.ts";
 import { derivedProjectKey, resolveSecret } from "./lib/auth/secrets.ts";
 import { instrumentStore, Metrics } from "./lib/metrics.ts";
@@ -109,7 +110,10 @@ export async function startServer(
   const revocations = new Revocations(store, { retentionSecs: COOKIE_MAX_AGE_SECS });
   await revocations.start(shutdown.signal);
   await sessions.watchers.start(shutdown.signal);
+  const readTokens = new ReadTokens(store);
+  await readTokens.start(shutdown.signal);
   const auth = new DashboardAuth({
+    readTokens,
     adminToken: config.dashboard.adminToken,
     secret,
     proxyHops: config.http.trustProxyHops,
@@ -121,6 +125,7 @@ export async function startServer(
     sessions,
     tokens,
     auth,
+    readTokens,
     projectKeys,
     metrics,
     manifest: manifest.current,
