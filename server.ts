@@ -12,12 +12,7 @@ import { AppendTokens } from "./lib/auth/append_tokens.ts";
 import { COOKIE_MAX_AGE_SECS, DashboardAuth } from "./lib/auth/dashboard.ts";
 import { Revocations } from "./lib/auth/revocations.ts";
 import { ReadTokens } from "./lib/auth/read_tokens.ts";
-import {
-  fixedManifest,
-  type ManifestSource,
-  readManifest,
-  startManifest,
-} from "./lib/islands/manifest.ts";
+import { fixedManifest, type ManifestSource, readManifest, startManifest } from "./lib/islands/manifest.ts";
 import { derivedProjectKey, resolveSecret } from "./lib/auth/secrets.ts";
 import { instrumentStore, Metrics } from "./lib/metrics.ts";
 import { configureLog, log } from "./lib/log.ts";
@@ -57,13 +52,10 @@ async function openConfiguredStore(config: Config): Promise<StreamStore> {
       deleteOnEmptyMinAgeSecs: config.deleteEmptyAfterHours * 3_600,
     });
   } catch (error) {
-    const denied = error instanceof Deno.errors.NotCapable ||
-      error instanceof Deno.errors.PermissionDenied;
+    const denied = error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
     if (!denied || config.store.backend !== "sqlite") throw error;
     throw new ConfigError(
-      `the embedded store needs to write ${config.store.path} (${
-        (error as Error).message
-      }): give the process write ` +
+      `the embedded store needs to write ${config.store.path} (${(error as Error).message}): give the process write ` +
         `access to REPLAYA_DATA_DIR (${config.dataDir}; \`deno task serve\` allows ./data only), or set the S2_* variables`,
     );
   }
@@ -80,34 +72,20 @@ export async function startServer(
   // Production (or a process that may not build) only reads `deno task build`'s output; development builds when
   // bundles are missing or stale, in the background while it already serves; tests build once up front instead.
   const manifest: ManifestSource = options.build === false
-    ? fixedManifest(
-      await readManifest() ??
-        { sourceHash: "", islands: {}, recorder: "/recorder.js" },
-    )
+    ? fixedManifest(await readManifest() ?? { sourceHash: "", islands: {}, recorder: "/recorder.js" })
     : await startManifest({ production: config.mode === "production" });
-  const rawStore = options.store ??
-    withPrefix(await openConfiguredStore(config), config.streamPrefix);
-  configureLog({
-    format: config.log.format,
-    requests: config.log.requests && !options.quiet,
-  });
+  const rawStore = options.store ?? withPrefix(await openConfiguredStore(config), config.streamPrefix);
+  configureLog({ format: config.log.format, requests: config.log.requests && !options.quiet });
   const metrics = new Metrics();
   const store = instrumentStore(rawStore, metrics);
-  const secret = await resolveSecret(
-    config.ingest.appendTokenSecret,
-    config.dataDir,
-  );
+  const secret = await resolveSecret(config.ingest.appendTokenSecret, config.dataDir);
   const projectKeys = config.ingest.projectKeys.size > 0
     ? config.ingest.projectKeys
     : new Map([[await derivedProjectKey(secret), "default"]]);
   const assets = config.assets.enabled
     ? new AssetCache({
       store,
-      fetch: {
-        maxBytes: config.assets.maxBytes,
-        types: config.assets.types,
-        allowPrivate: config.assets.allowPrivate,
-      },
+      fetch: { maxBytes: config.assets.maxBytes, types: config.assets.types, allowPrivate: config.assets.allowPrivate },
       retentionSecs: config.retentionDays * 86_400,
       deleteOnEmptySecs: config.deleteEmptyAfterHours * 3_600,
     })
@@ -115,8 +93,7 @@ export async function startServer(
   // A deleted session's asset map goes with it, whether or not the cache is on now.
   const assetStore = assets?.assets ?? new AssetStore(store);
   const sessions = new Sessions({
-    onDelete: (id) =>
-      assets ? assets.deleteSession(id) : assetStore.deleteSession(id),
+    onDelete: (id) => assets ? assets.deleteSession(id) : assetStore.deleteSession(id),
     store,
     leaseMs: config.ingest.leaseSecs * 1000,
     fenceAfterMs: config.ingest.fenceAfterSecs * 1000,
@@ -128,15 +105,10 @@ export async function startServer(
       }
       : undefined,
   });
-  metrics.gauges({
-    activeSessions: () => sessions.activeCount,
-    liveViewers: () => sessions.viewerCount,
-  });
+  metrics.gauges({ activeSessions: () => sessions.activeCount, liveViewers: () => sessions.viewerCount });
   const tokens = new AppendTokens({ secret });
   const shutdown = new AbortController();
-  const revocations = new Revocations(store, {
-    retentionSecs: COOKIE_MAX_AGE_SECS,
-  });
+  const revocations = new Revocations(store, { retentionSecs: COOKIE_MAX_AGE_SECS });
   await revocations.start(shutdown.signal);
   await sessions.watchers.start(shutdown.signal);
   const readTokens = new ReadTokens(store);
@@ -161,21 +133,14 @@ export async function startServer(
     shutdown: shutdown.signal,
   });
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: config.hostname,
-    port: config.port,
-    onListen: resolve,
-  }, app.fetch);
+  const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen: resolve }, app.fetch);
   const addr = await listening;
   // Sessions recorded before the user index: brought into it once per store (prefix), in the background.
   const backfill = runUserBackfill({ store, signal: shutdown.signal });
   const close = async (graceMs = SHUTDOWN_GRACE_MS) => {
     shutdown.abort();
     const grace = AbortSignal.timeout(graceMs);
-    await Promise.race([
-      server.shutdown(),
-      new Promise((r) => grace.addEventListener("abort", r, { once: true })),
-    ]);
+    await Promise.race([server.shutdown(), new Promise((r) => grace.addEventListener("abort", r, { once: true }))]);
     await assets?.close();
     await backfill;
     if (!options.store) await rawStore.close();
@@ -187,9 +152,7 @@ export async function startServer(
       `REPLAYA_HOST=${config.hostname} bound ${addr.hostname}, which is not a loopback address: set REPLAYA_ADMIN_TOKEN`,
     );
   }
-  const url = `http://${
-    addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
-  }:${addr.port}`;
+  const url = `http://${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`;
   if (!options.quiet) {
     for (const warning of config.warnings) log.warn(warning);
     const where = rawStore.info.backend === "sqlite"

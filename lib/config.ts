@@ -7,11 +7,7 @@
 
 import type { StoreTarget } from "./store/mod.ts";
 import { DEFAULT_FRICTION, type FrictionConfig } from "./sessions/friction.ts";
-import {
-  MAX_PATTERNS,
-  type RedactPattern,
-  validatePattern,
-} from "./sessions/redact.ts";
+import { MAX_PATTERNS, type RedactPattern, validatePattern } from "./sessions/redact.ts";
 
 /** Where streams are stored. */
 export type StoreConfig = StoreTarget;
@@ -96,10 +92,7 @@ export interface DashboardConfig {
 export function isLoopbackAddress(address: string): boolean {
   const ip = address.replace(/^\[(.*)\]$/, "$1").toLowerCase();
   const v4 = ip.replace(/^::ffff:/, "");
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(v4)) {
-    return v4.split(".").every((n) => Number(n) <= 255) &&
-      v4.startsWith("127.");
-  }
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(v4)) return v4.split(".").every((n) => Number(n) <= 255) && v4.startsWith("127.");
   return /^(0{0,4}:){2,7}0{0,3}1$/.test(ip) || ip === "::1";
 }
 
@@ -145,12 +138,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     return env[name]?.trim() || undefined;
   };
   const dataDir = get("REPLAYA_DATA_DIR") ?? "./data";
-  const s2Configured = [
-    "S2_ACCESS_TOKEN",
-    "S2_ACCOUNT_ENDPOINT",
-    "S2_BASIN_ENDPOINT",
-    "S2_BASIN",
-  ].map(get).some(
+  const s2Configured = ["S2_ACCESS_TOKEN", "S2_ACCOUNT_ENDPOINT", "S2_BASIN_ENDPOINT", "S2_BASIN"].map(get).some(
     Boolean,
   );
   const store: StoreConfig = s2Configured
@@ -164,36 +152,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     : { backend: "sqlite", path: `${dataDir.replace(/\/+$/, "")}/replaya.db` };
   if (store.backend === "s2") {
     if (!store.accessToken && !store.accountEndpoint) {
-      throw new ConfigError(
-        "S2_ACCESS_TOKEN is required for S2 Cloud (or set S2_ACCOUNT_ENDPOINT for s2-lite)",
-      );
+      throw new ConfigError("S2_ACCESS_TOKEN is required for S2 Cloud (or set S2_ACCOUNT_ENDPOINT for s2-lite)");
     }
     if (!/^[a-z0-9][a-z0-9-]{6,46}[a-z0-9]$/.test(store.basin)) {
-      throw new ConfigError(
-        `S2_BASIN "${store.basin}" must be 8–48 lowercase letters, digits or hyphens`,
-      );
+      throw new ConfigError(`S2_BASIN "${store.basin}" must be 8–48 lowercase letters, digits or hyphens`);
     }
     store.accessToken ||= "unused-by-s2-lite";
   }
   const streamPrefix = get("REPLAYA_STREAM_PREFIX") ?? "";
-  if (
-    streamPrefix && !/^[A-Za-z0-9._-][A-Za-z0-9._/-]{0,99}$/.test(streamPrefix)
-  ) {
+  if (streamPrefix && !/^[A-Za-z0-9._-][A-Za-z0-9._/-]{0,99}$/.test(streamPrefix)) {
     throw new ConfigError(
       `REPLAYA_STREAM_PREFIX "${streamPrefix}" must be up to 100 letters, digits, ".", "_", "-" or "/" (e.g. "staging/")`,
     );
   }
-  const mode = oneOf(
-    get("REPLAYA_ENV"),
-    ["development", "production"],
-    "development",
-    "REPLAYA_ENV",
-  );
+  const mode = oneOf(get("REPLAYA_ENV"), ["development", "production"], "development", "REPLAYA_ENV");
   const secret = get("REPLAYA_APPEND_TOKEN_SECRET");
   if (secret !== undefined && secret.length < 32) {
-    throw new ConfigError(
-      "REPLAYA_APPEND_TOKEN_SECRET must be at least 32 characters",
-    );
+    throw new ConfigError("REPLAYA_APPEND_TOKEN_SECRET must be at least 32 characters");
   }
   if (mode === "production" && secret === undefined) {
     throw new ConfigError(
@@ -213,16 +188,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const publicHosts = list(get("REPLAYA_PUBLIC_URL")).map(publicHost);
   const port = get("REPLAYA_PORT");
-  const leaseSecs = integer(
-    get("REPLAYA_LEASE_SECS"),
-    45,
-    "REPLAYA_LEASE_SECS",
-  );
-  const fenceAfterSecs = integer(
-    get("REPLAYA_FENCE_AFTER_SECS"),
-    360,
-    "REPLAYA_FENCE_AFTER_SECS",
-  );
+  const leaseSecs = integer(get("REPLAYA_LEASE_SECS"), 45, "REPLAYA_LEASE_SECS");
+  const fenceAfterSecs = integer(get("REPLAYA_FENCE_AFTER_SECS"), 360, "REPLAYA_FENCE_AFTER_SECS");
   if (fenceAfterSecs < leaseSecs) {
     throw new ConfigError(
       `REPLAYA_FENCE_AFTER_SECS (${fenceAfterSecs}) must be at least REPLAYA_LEASE_SECS (${leaseSecs})`,
@@ -230,83 +197,35 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const config: Config = {
     dataDir,
-    dashboard: {
-      adminToken,
-      publicOps: boolean(
-        get("REPLAYA_PUBLIC_OPS"),
-        false,
-        "REPLAYA_PUBLIC_OPS",
-      ),
-    },
+    dashboard: { adminToken, publicOps: boolean(get("REPLAYA_PUBLIC_OPS"), false, "REPLAYA_PUBLIC_OPS") },
     hostname,
     port: integer(get("PORT") ?? port, 8080, "PORT", { min: 0, max: 65_535 }),
     mode,
     store,
     streamPrefix,
     log: {
-      format: oneOf(
-        get("REPLAYA_LOG_FORMAT"),
-        ["text", "json"],
-        "text",
-        "REPLAYA_LOG_FORMAT",
-      ),
-      requests: boolean(
-        get("REPLAYA_LOG_REQUESTS"),
-        true,
-        "REPLAYA_LOG_REQUESTS",
-      ),
+      format: oneOf(get("REPLAYA_LOG_FORMAT"), ["text", "json"], "text", "REPLAYA_LOG_FORMAT"),
+      requests: boolean(get("REPLAYA_LOG_REQUESTS"), true, "REPLAYA_LOG_REQUESTS"),
     },
     friction: frictionConfig(get),
-    retentionDays: integer(
-      get("REPLAYA_RETENTION_DAYS"),
-      28,
-      "REPLAYA_RETENTION_DAYS",
-    ),
-    deleteEmptyAfterHours: integer(
-      get("REPLAYA_DELETE_EMPTY_AFTER_HOURS"),
-      24,
-      "REPLAYA_DELETE_EMPTY_AFTER_HOURS",
-    ),
+    retentionDays: integer(get("REPLAYA_RETENTION_DAYS"), 28, "REPLAYA_RETENTION_DAYS"),
+    deleteEmptyAfterHours: integer(get("REPLAYA_DELETE_EMPTY_AFTER_HOURS"), 24, "REPLAYA_DELETE_EMPTY_AFTER_HOURS"),
     ingest: {
       projectKeys: projectKeys(get("REPLAYA_PROJECT_KEYS")),
       allowedOrigins: list(get("REPLAYA_ALLOWED_ORIGINS")).map(origin),
       appendTokenSecret: secret,
       leaseSecs,
       fenceAfterSecs,
-      maxBodyBytes: integer(
-        get("REPLAYA_MAX_BODY_BYTES"),
-        4 * 1024 * 1024,
-        "REPLAYA_MAX_BODY_BYTES",
-      ),
-      maxInflatedBytes: integer(
-        get("REPLAYA_MAX_INFLATED_BYTES"),
-        16 * 1024 * 1024,
-        "REPLAYA_MAX_INFLATED_BYTES",
-      ),
-      maxEventsPerBatch: integer(
-        get("REPLAYA_MAX_EVENTS_PER_BATCH"),
-        5000,
-        "REPLAYA_MAX_EVENTS_PER_BATCH",
-      ),
-      clientRatePerMinute: integer(
-        get("REPLAYA_CLIENT_RATE_PER_MINUTE"),
-        1200,
-        "REPLAYA_CLIENT_RATE_PER_MINUTE",
-      ),
-      sessionRatePerSecond: integer(
-        get("REPLAYA_SESSION_RATE_PER_SECOND"),
-        20,
-        "REPLAYA_SESSION_RATE_PER_SECOND",
-      ),
+      maxBodyBytes: integer(get("REPLAYA_MAX_BODY_BYTES"), 4 * 1024 * 1024, "REPLAYA_MAX_BODY_BYTES"),
+      maxInflatedBytes: integer(get("REPLAYA_MAX_INFLATED_BYTES"), 16 * 1024 * 1024, "REPLAYA_MAX_INFLATED_BYTES"),
+      maxEventsPerBatch: integer(get("REPLAYA_MAX_EVENTS_PER_BATCH"), 5000, "REPLAYA_MAX_EVENTS_PER_BATCH"),
+      clientRatePerMinute: integer(get("REPLAYA_CLIENT_RATE_PER_MINUTE"), 1200, "REPLAYA_CLIENT_RATE_PER_MINUTE"),
+      sessionRatePerSecond: integer(get("REPLAYA_SESSION_RATE_PER_SECOND"), 20, "REPLAYA_SESSION_RATE_PER_SECOND"),
     },
     http: {
       allowedHosts: [...new Set([...LOOPBACK_HOSTS, ...publicHosts])],
       trustProxyHops: proxyHops(get("REPLAYA_TRUST_PROXY")),
-      bodyTimeoutMs: integer(
-        get("REPLAYA_BODY_TIMEOUT_SECS"),
-        20,
-        "REPLAYA_BODY_TIMEOUT_SECS",
-      ) * 1000,
+      bodyTimeoutMs: integer(get("REPLAYA_BODY_TIMEOUT_SECS"), 20, "REPLAYA_BODY_TIMEOUT_SECS") * 1000,
       maxConcurrentPerClient: integer(
         get("REPLAYA_MAX_CONCURRENT_PER_CLIENT"),
         64,
@@ -314,26 +233,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ),
     },
     assets: {
-      enabled: boolean(
-        get("REPLAYA_ASSET_CACHE"),
-        false,
-        "REPLAYA_ASSET_CACHE",
-      ),
-      maxBytes: integer(
-        get("REPLAYA_ASSET_MAX_BYTES"),
-        5 * 1024 * 1024,
-        "REPLAYA_ASSET_MAX_BYTES",
-        {
-          min: 1,
-          max: 64 * 1024 * 1024,
-        },
-      ),
+      enabled: boolean(get("REPLAYA_ASSET_CACHE"), false, "REPLAYA_ASSET_CACHE"),
+      maxBytes: integer(get("REPLAYA_ASSET_MAX_BYTES"), 5 * 1024 * 1024, "REPLAYA_ASSET_MAX_BYTES", {
+        min: 1,
+        max: 64 * 1024 * 1024,
+      }),
       types: assetTypes(get("REPLAYA_ASSET_TYPES")),
-      allowPrivate: boolean(
-        get("REPLAYA_ASSET_ALLOW_PRIVATE"),
-        false,
-        "REPLAYA_ASSET_ALLOW_PRIVATE",
-      ),
+      allowPrivate: boolean(get("REPLAYA_ASSET_ALLOW_PRIVATE"), false, "REPLAYA_ASSET_ALLOW_PRIVATE"),
     },
     privacy: {
       redaction: boolean(get("REPLAYA_REDACTION"), true, "REPLAYA_REDACTION"),
@@ -343,11 +249,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     warnings: [],
   };
-  const projects = new Set(
-    config.ingest.projectKeys.size
-      ? config.ingest.projectKeys.values()
-      : ["default"],
-  );
+  const projects = new Set(config.ingest.projectKeys.size ? config.ingest.projectKeys.values() : ["default"]);
   for (const name of config.privacy.redactionOffProjects) {
     if (!projects.has(name)) {
       throw new ConfigError(
@@ -357,16 +259,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       );
     }
   }
-  const unknown = Object.keys(env).filter((name) =>
-    name.startsWith("REPLAYA_") && !read.has(name)
-  );
-  config.warnings = unknown.map((name) =>
-    `${name} is not a RePlaya setting and is ignored (see the README)`
-  );
-  if (
-    publicHosts.length === 0 && hostname !== "localhost" &&
-    !isLoopbackAddress(hostname)
-  ) {
+  const unknown = Object.keys(env).filter((name) => name.startsWith("REPLAYA_") && !read.has(name));
+  config.warnings = unknown.map((name) => `${name} is not a RePlaya setting and is ignored (see the README)`);
+  if (publicHosts.length === 0 && hostname !== "localhost" && !isLoopbackAddress(hostname)) {
     config.warnings.push(
       `REPLAYA_PUBLIC_URL is not set: the dashboard answers only to localhost and IP addresses, not to a domain name`,
     );
@@ -381,35 +276,19 @@ function redactPatterns(value: string | undefined): RedactPattern[] {
   try {
     parsed = JSON.parse(value);
   } catch {
-    throw new ConfigError(
-      `REPLAYA_REDACT_PATTERNS must be a JSON object of name → regex, e.g. {"order":"ORD-\\d{8}"}`,
-    );
+    throw new ConfigError(`REPLAYA_REDACT_PATTERNS must be a JSON object of name → regex, e.g. {"order":"ORD-\\d{8}"}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(
-      `REPLAYA_REDACT_PATTERNS must be a JSON object of name → regex`,
-    );
+    throw new ConfigError(`REPLAYA_REDACT_PATTERNS must be a JSON object of name → regex`);
   }
   const entries = Object.entries(parsed);
-  if (entries.length > MAX_PATTERNS) {
-    throw new ConfigError(
-      `REPLAYA_REDACT_PATTERNS: at most ${MAX_PATTERNS} patterns`,
-    );
-  }
+  if (entries.length > MAX_PATTERNS) throw new ConfigError(`REPLAYA_REDACT_PATTERNS: at most ${MAX_PATTERNS} patterns`);
   return entries.map(([name, source]) => {
     if (!/^[a-z0-9_-]{1,32}$/.test(name)) {
-      throw new ConfigError(
-        `REPLAYA_REDACT_PATTERNS: name "${name}" must be 1–32 lowercase letters, digits, _ or -`,
-      );
+      throw new ConfigError(`REPLAYA_REDACT_PATTERNS: name "${name}" must be 1–32 lowercase letters, digits, _ or -`);
     }
-    const problem = typeof source === "string"
-      ? validatePattern(source)
-      : "must be a string";
-    if (problem) {
-      throw new ConfigError(
-        `REPLAYA_REDACT_PATTERNS: pattern "${name}" ${problem}`,
-      );
-    }
+    const problem = typeof source === "string" ? validatePattern(source) : "must be a string";
+    if (problem) throw new ConfigError(`REPLAYA_REDACT_PATTERNS: pattern "${name}" ${problem}`);
     return { name, source: source as string };
   });
 }
@@ -419,16 +298,12 @@ function encryptionKey(value: string | undefined): Uint8Array | undefined {
   if (value === undefined) return undefined;
   let bytes: Uint8Array | undefined;
   try {
-    bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(value)
-      ? Uint8Array.from(atob(value), (c) => c.charCodeAt(0))
-      : undefined;
+    bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Uint8Array.from(atob(value), (c) => c.charCodeAt(0)) : undefined;
   } catch {
     bytes = undefined;
   }
   if (bytes?.length !== 32) {
-    throw new ConfigError(
-      "REPLAYA_ENCRYPTION_KEY must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)",
-    );
+    throw new ConfigError("REPLAYA_ENCRYPTION_KEY must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)");
   }
   return bytes;
 }
@@ -441,10 +316,7 @@ function list(value: string | undefined): string[] {
 function assetTypes(value: string | undefined): string[] {
   const types = list(value ?? "image/*,font/*").map((t) => t.toLowerCase());
   for (const type of types) {
-    if (
-      !/^[a-z]+\/([a-z0-9.+-]+|\*)$/.test(type) ||
-      /^(\*|text\/html|application\/xhtml\+xml|text\/\*)/.test(type)
-    ) {
+    if (!/^[a-z]+\/([a-z0-9.+-]+|\*)$/.test(type) || /^(\*|text\/html|application\/xhtml\+xml|text\/\*)/.test(type)) {
       throw new ConfigError(
         `REPLAYA_ASSET_TYPES: "${type}" must be a content type like image/png or image/* (documents are never cached)`,
       );
@@ -459,9 +331,7 @@ function origin(value: string): string {
     if (url.origin === "null") throw new Error();
     return url.origin;
   } catch {
-    throw new ConfigError(
-      `REPLAYA_ALLOWED_ORIGINS: "${value}" is not an origin like https://www.example.com`,
-    );
+    throw new ConfigError(`REPLAYA_ALLOWED_ORIGINS: "${value}" is not an origin like https://www.example.com`);
   }
 }
 
@@ -469,13 +339,9 @@ function origin(value: string): string {
 function projectKeys(value: string | undefined): Map<string, string> {
   const keys = new Map<string, string>();
   for (const entry of list(value)) {
-    const [name, key] = entry.includes("=")
-      ? entry.split("=", 2)
-      : ["default", entry];
+    const [name, key] = entry.includes("=") ? entry.split("=", 2) : ["default", entry];
     if (!/^pk_[A-Za-z0-9_-]{8,64}$/.test(key)) {
-      throw new ConfigError(
-        `REPLAYA_PROJECT_KEYS: "${key}" must look like pk_ followed by 8–64 letters or digits`,
-      );
+      throw new ConfigError(`REPLAYA_PROJECT_KEYS: "${key}" must look like pk_ followed by 8–64 letters or digits`);
     }
     keys.set(key, name.trim() || "default");
   }
@@ -483,10 +349,7 @@ function projectKeys(value: string | undefined): Map<string, string> {
 }
 
 /** Allowed range of each friction threshold: wide enough to tune, narrow enough that no value disables a signal. */
-const FRICTION_RANGES: Record<
-  keyof FrictionConfig,
-  { min: number; max: number }
-> = {
+const FRICTION_RANGES: Record<keyof FrictionConfig, { min: number; max: number }> = {
   rageClicks: { min: 2, max: 20 },
   rageRadiusPx: { min: 1, max: 2_000 },
   rageWindowMs: { min: 100, max: 60_000 },
@@ -501,25 +364,14 @@ const FRICTION_RANGES: Record<
 
 /** `REPLAYA_FRICTION_RAGE_CLICKS` … `REPLAYA_FRICTION_FOCUS_WINDOW_MS`: one variable per threshold. */
 export function frictionVariable(key: keyof FrictionConfig): string {
-  return `REPLAYA_FRICTION_${
-    key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()
-  }`;
+  return `REPLAYA_FRICTION_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
-function frictionConfig(
-  get: (name: string) => string | undefined,
-): FrictionConfig {
+function frictionConfig(get: (name: string) => string | undefined): FrictionConfig {
   const config = { ...DEFAULT_FRICTION };
-  for (
-    const key of Object.keys(FRICTION_RANGES) as Array<keyof FrictionConfig>
-  ) {
+  for (const key of Object.keys(FRICTION_RANGES) as Array<keyof FrictionConfig>) {
     const name = frictionVariable(key);
-    config[key] = integer(
-      get(name),
-      DEFAULT_FRICTION[key],
-      name,
-      FRICTION_RANGES[key],
-    );
+    config[key] = integer(get(name), DEFAULT_FRICTION[key], name, FRICTION_RANGES[key]);
   }
   return config;
 }
@@ -528,20 +380,12 @@ function integer(
   value: string | undefined,
   fallback: number,
   name: string,
-  range: { min: number; max: number } = {
-    min: 1,
-    max: Number.MAX_SAFE_INTEGER,
-  },
+  range: { min: number; max: number } = { min: 1, max: Number.MAX_SAFE_INTEGER },
 ): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (
-    !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < range.min ||
-    n > range.max
-  ) {
-    const what = range.min === 1
-      ? "a positive integer"
-      : `an integer from ${range.min} to ${range.max}`;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < range.min || n > range.max) {
+    const what = range.min === 1 ? "a positive integer" : `an integer from ${range.min} to ${range.max}`;
     throw new ConfigError(`${name} must be ${what}, got "${value}"`);
   }
   return n;
@@ -551,25 +395,17 @@ const TRUE = ["1", "true", "yes", "on"];
 const FALSE = ["0", "false", "no", "off"];
 
 /** The usual boolean spellings; anything else is a mistake worth stopping for. */
-function boolean(
-  value: string | undefined,
-  fallback: boolean,
-  name: string,
-): boolean {
+function boolean(value: string | undefined, fallback: boolean, name: string): boolean {
   if (value === undefined) return fallback;
   const v = value.toLowerCase();
   if (TRUE.includes(v)) return true;
   if (FALSE.includes(v)) return false;
-  throw new ConfigError(
-    `${name} must be true or false (1/0, yes/no, on/off), got "${value}"`,
-  );
+  throw new ConfigError(`${name} must be true or false (1/0, yes/no, on/off), got "${value}"`);
 }
 
 /** A boolean (true = one proxy) or the number of trusted proxies in front. */
 function proxyHops(value: string | undefined): number {
-  if (value !== undefined && /^\d+$/.test(value)) {
-    return integer(value, 0, "REPLAYA_TRUST_PROXY", { min: 0, max: 10 });
-  }
+  if (value !== undefined && /^\d+$/.test(value)) return integer(value, 0, "REPLAYA_TRUST_PROXY", { min: 0, max: 10 });
   try {
     return boolean(value, false, "REPLAYA_TRUST_PROXY") ? 1 : 0;
   } catch {
@@ -579,30 +415,19 @@ function proxyHops(value: string | undefined): number {
   }
 }
 
-function oneOf<T extends string>(
-  value: string | undefined,
-  allowed: readonly T[],
-  fallback: T,
-  name: string,
-): T {
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T, name: string): T {
   if (value === undefined) return fallback;
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new ConfigError(
-    `${name} must be one of ${allowed.join(", ")}, got "${value}"`,
-  );
+  throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${value}"`);
 }
 
 /** The host name of a public URL the dashboard is served under. */
 function publicHost(value: string): string {
   try {
     const url = new URL(value);
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new Error();
-    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
     return url.hostname.toLowerCase();
   } catch {
-    throw new ConfigError(
-      `REPLAYA_PUBLIC_URL: "${value}" is not a URL like https://replay.example.com`,
-    );
+    throw new ConfigError(`REPLAYA_PUBLIC_URL: "${value}" is not a URL like https://replay.example.com`);
   }
 }
