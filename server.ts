@@ -19,6 +19,8 @@ import { configureLog, log } from "./lib/log.ts";
 import { VERSION } from "./lib/version.ts";
 import { Sessions } from "./lib/sessions/service.ts";
 import { createRedactor } from "./lib/sessions/redact.ts";
+import { SEALED_HEADERS } from "./lib/sessions/codec.ts";
+import { EncryptionError, withEncryption } from "./lib/store/encrypted.ts";
 import { runUserBackfill } from "./lib/sessions/user_backfill.ts";
 import { openStore, type StreamStore, withPrefix } from "./lib/store/mod.ts";
 import { AssetCache } from "./lib/assets/cache.ts";
@@ -74,7 +76,18 @@ export async function startServer(
   const manifest: ManifestSource = options.build === false
     ? fixedManifest(await readManifest() ?? { sourceHash: "", islands: {}, recorder: "/recorder.js" })
     : await startManifest({ production: config.mode === "production" });
-  const rawStore = options.store ?? withPrefix(await openConfiguredStore(config), config.streamPrefix);
+  const opened = options.store ?? withPrefix(await openConfiguredStore(config), config.streamPrefix);
+  // Encryption at rest sits above the prefix, so key streams are prefixed too; a wrong key stops the start here.
+  const rawStore = config.privacy.encryptionKey
+    ? await withEncryption(opened, {
+      masterKey: config.privacy.encryptionKey,
+      retentionAgeSecs: config.retentionDays * 86_400,
+      sealHeaders: SEALED_HEADERS,
+    }).catch(async (error) => {
+      if (!options.store) await opened.close();
+      throw error instanceof EncryptionError ? new ConfigError(error.message) : error;
+    })
+    : opened;
   configureLog({ format: config.log.format, requests: config.log.requests && !options.quiet });
   const metrics = new Metrics();
   const store = instrumentStore(rawStore, metrics);

@@ -36,6 +36,9 @@ export type SessionItem =
   | { kind: "heartbeat"; seqNum: number; timestamp: number }
   | { kind: "stop"; seqNum: number; stop: StopInfo };
 
+/** Headers that hold what bodies would (the identified user, the pages visited): sealed too under encryption at rest. */
+export const SEALED_HEADERS = ["u", "g"];
+
 /** Largest body of one record: 1 MiB metered minus room for our headers. */
 export const MAX_RECORD_BODY = 1024 * 1024 - 1024;
 
