@@ -88,7 +88,9 @@ async function load(path: string): Promise<StaticFile> {
   if (!compressible || bytes.length < MIN_COMPRESS_BYTES) return file;
   for (const encoding of ["br", "gzip"] as const) {
     const built = await Deno.readFile(path + VARIANT_SUFFIX[encoding]).catch(() => undefined);
-    const variant = built && sameBytes(decode(built, encoding), bytes) ? built : await compressOnce(bytes, encoding);
+    const variant = built && sameBytes(decode(built, encoding), bytes)
+      ? built
+      : await compressOnce(bytes, encoding, "fast");
     // Only when it saves something (an already compressed SVG font, say, may not).
     if (variant.length < bytes.length) file.variants[encoding] = { bytes: variant, etag: `"${hash}-${encoding}"` };
   }

@@ -105,7 +105,8 @@ export async function build(root = ROOT, hash?: string, options: BuildOptions = 
       islands[name] = `/static/build/islands/${hashed}`;
     }
     const recorderHash = await contentHash(`${root}/${RECORDER_IIFE}`);
-    await precompressAll(root, out);
+    // A development server's build is waited for: quick settings there (brotli 5, still smaller than gzip 9).
+    await precompressAll(root, out, options.recorder === "script" ? "fast" : "best");
     manifest = {
       sourceHash: hash ?? await sourceHash(root),
       islands,
@@ -215,7 +216,7 @@ async function contentHash(path: string): Promise<string> {
  * files (CSS, icons). Each variant is written whole (a temporary name, then
  * renamed); the server checks a variant's content against its file anyway.
  */
-async function precompressAll(root: string, out: string): Promise<void> {
+async function precompressAll(root: string, out: string, effort: "best" | "fast"): Promise<void> {
   const paths = [`${root}/${RECORDER_IIFE}`];
   for (const dir of [`${out}/islands`, `${root}/static`]) {
     for await (const entry of Deno.readDir(dir)) {
@@ -227,7 +228,7 @@ async function precompressAll(root: string, out: string): Promise<void> {
     if (bytes.length < MIN_COMPRESS_BYTES) return;
     for (const encoding of ["br", "gzip"] as const) {
       const part = `${path}${VARIANT_SUFFIX[encoding]}.${crypto.randomUUID().slice(0, 8)}.part`;
-      await Deno.writeFile(part, await compressOnce(bytes, encoding));
+      await Deno.writeFile(part, await compressOnce(bytes, encoding, effort));
       await Deno.rename(part, path + VARIANT_SUFFIX[encoding]);
     }
   }));
