@@ -7,6 +7,8 @@
  * 2. Storage efficiency: bytes stored per session-minute for the fixture,
  *    against one uncompressed JSON record per event.
  * 3. Recorder size: the script-tag IIFE, minified and gzipped.
+ * 4. Privacy (bench/privacy.ts): redaction's cost per MiB (on and off, same
+ *    run) and encryption at rest's storage overhead.
  */
 
 import { encodeEvents, metaRecord, stopRecord } from "../lib/sessions/codec.ts";
@@ -15,6 +17,7 @@ import type { RrwebEvent } from "@replaya/recorder/wire";
 import { meteredBytes } from "../lib/store/mod.ts";
 import { freePort, liteAvailable, printSkipNotice, startLite } from "../tests/support/s2_lite.ts";
 import { percentile, table } from "./report.ts";
+import { privacyReport } from "./privacy.ts";
 
 const SESSIONS = Number(Deno.env.get("BENCH_SESSIONS") ?? 200);
 const KEY = "pk_bench_0123456789";
@@ -176,3 +179,5 @@ console.log(table(["build", "bytes", "KiB"], [
   ["minified", String(iife.length), (iife.length / 1024).toFixed(1)],
   ["minified + gzip", String(gz), (gz / 1024).toFixed(1)],
 ]));
+
+await privacyReport(fixture.batches);
