@@ -114,6 +114,20 @@ serverTest(
     // The version is the content hash: the manifest's URL names the file on disk.
     assert.equal(manifest!.recorder, `/recorder/${pinned.headers.get("etag")!.slice(1, -1)}.js`);
 
+    // Loaded by a third-party page as a script: the Host and Fetch Metadata checks let it through, as for /recorder.js.
+    for (const path of ["/recorder.js", manifest!.recorder]) {
+      const res = await wireFetch(url + path, {
+        headers: {
+          host: "shop.example",
+          "sec-fetch-site": "cross-site",
+          "sec-fetch-mode": "no-cors",
+          "sec-fetch-dest": "script",
+          "accept-encoding": "gzip, deflate, br, zstd",
+        },
+      });
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get("content-encoding"), "br");
+    }
     for (const path of ["/recorder/AAAAAAAAAA.js", "/recorder/", "/recorder/x", `${manifest!.recorder}/x`]) {
       const res = await wireFetch(url + path, { headers: { "accept-encoding": "br" } });
       assert.equal(res.status, 404, path);
