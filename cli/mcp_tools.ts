@@ -183,7 +183,9 @@ async function tail(
   id: string,
   bounds: { maxMs: number; maxLines: number; lastLines?: number },
 ): Promise<string> {
-  const signal = AbortSignal.timeout(Math.max(1, bounds.maxMs));
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), Math.max(1, bounds.maxMs));
+  const signal = controller.signal;
   const reader = new ActivityReader();
   const lines: string[] = [];
   let ended = "";
@@ -196,6 +198,8 @@ async function tail(
     }
   } catch (error) {
     if (!signal.aborted) throw error;
+  } finally {
+    clearTimeout(timer);
   }
   const kept = lines.slice(0, bounds.maxLines).slice(-(bounds.lastLines ?? bounds.maxLines));
   const status = ended || (signal.aborted ? "still live (stopped waiting)" : "stopped at maxLines");

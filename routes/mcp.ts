@@ -32,11 +32,13 @@ export function mcpRoutes(auth: DashboardAuth, appFetch: AppFetch): Hono {
     }
     const authorization = c.req.header("authorization");
     const cookie = c.req.header("cookie");
+    const host = c.req.header("host");
     const api = new Api({
       url: new URL(c.req.url).origin,
       fetch: (request) => {
         if (authorization) request.headers.set("authorization", authorization);
         if (cookie) request.headers.set("cookie", cookie);
+        if (host) request.headers.set("host", host); // the Host guard sees the caller's
         return Promise.resolve(appFetch(request, c.env));
       },
     });

@@ -129,6 +129,11 @@ export interface BackendTestOptions extends OpenOptions {
   only?: Backend["name"];
   /** Skip on every backend (e.g. no browser here). */
   ignore?: boolean;
+  /**
+   * A library under test leaves a timer behind that the test cannot clear: say which, where this is set.
+   * Turns the op and resource sanitizers off on every backend (Deno 2.9 counts a pending timer under both).
+   */
+  leavesTimer?: string;
 }
 
 /**
@@ -155,11 +160,11 @@ export function storeTest(
       // - Ops, only where the store is broken under the test (`breakable`): a read session whose connection
       //   fails is retried inside the SDK after `sleep(delay)` (lib/retry.js, RetryReadSession's pump), a bare
       //   setTimeout that cancelling the session does not clear; the timer outlives the test.
-      sanitizeOps: backend.name === "sqlite" || !options.breakable,
+      sanitizeOps: !options.leavesTimer && (backend.name === "sqlite" || !options.breakable),
       // - Resources: one fetch response body per successful stream delete. s2-lite answers 202 with an empty
       //   body and no Content-Type; the generated client then returns `response.body` unread (parseAs
       //   "stream"), and `streams.delete` drops it without cancelling.
-      sanitizeResources: backend.name === "sqlite",
+      sanitizeResources: !options.leavesTimer && backend.name === "sqlite",
       async fn() {
         const under = await backend.open(options);
         try {

@@ -1,0 +1,146 @@
+/**
+ * The MCP server through the SDK's own client, against a real server: over
+ * stdio (`cli/mcp.ts` as its own process, as an agent starts it) and over
+ * streamable HTTP at `/mcp` behind a read token. Lists the tools and calls
+ * each; answers are summaries, never rrweb events or input values.
+ */
+
+import assert from "node:assert/strict";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { serverTest } from "../support/server.ts";
+import { fetchWhole, post, sendBatch, type StartedSession, startSession } from "../support/client.ts";
+import { ADMIN } from "../support/login.ts";
+import { mintToken } from "../support/read_tokens.ts";
+
+const MCP = new URL("../../cli/mcp.ts", import.meta.url).pathname;
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+const env = { REPLAYA_ADMIN_TOKEN: ADMIN };
+const TOOLS = ["get_session_report", "list_sessions", "search_sessions", "tail_session"];
+
+type Text = { content: Array<{ type: string; text: string }>; isError?: boolean };
+
+async function recorded(url: string, meta: Record<string, unknown>): Promise<StartedSession> {
+  const s = await startSession(url, { meta: { userAgent: "test", ...meta } });
+  const t = Date.now() - 1000;
+  const events = [
+    { type: 4, timestamp: t, data: { href: meta.url, width: 800, height: 600 } },
+    { type: 3, timestamp: t + 1, data: { source: 2, type: 2, id: 9, x: 1, y: 1 } },
+    { type: 3, timestamp: t + 2, data: { source: 5, id: 9, text: "hunter2-secret", isChecked: false } },
+    { type: 5, timestamp: t + 3, data: { tag: "replaya.error", payload: { message: "TypeError: boom" } } },
+  ];
+  assert.equal((await sendBatch(url, s, { seq: 0, events })).status, 200);
+  return s;
+}
+
+/** Calls every tool through `client` and checks the answers. */
+async function exercise(client: Client, url: string): Promise<void> {
+  const ended = await recorded(url, { url: "https://shop.example/checkout?coupon=SECRET", userId: "ada" });
+  await post(`${url}/api/sessions/${ended.sessionId}/stop`, {}, { authorization: `Bearer ${ended.token}` });
+  const live = await recorded(url, { url: "https://shop.example/cart" });
+
+  // Typed here: the SDK's result types are too deep for TypeScript to infer.
+  const { tools } = await client.listTools() as {
+    tools: Array<{ name: string; description?: string; inputSchema: { type: string } }>;
+  };
+  assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS);
+  for (const tool of tools) assert.ok(tool.description && tool.inputSchema.type === "object", tool.name);
+
+  const text = (result: unknown) => {
+    const r = result as Text;
+    assert.ok(!r.isError, r.content[0]?.text);
+    return r.content.map((c) => c.text).join("\n");
+  };
+  const listed = JSON.parse(text(await client.callTool({ name: "list_sessions", arguments: { limit: 10 } })));
+  assert.deepEqual(listed.sessions.map((r: { id: string }) => r.id), [live.sessionId, ended.sessionId]);
+  assert.equal(listed.sessions[1].url, "https://shop.example/checkout", "URLs without their query");
+  assert.equal(listed.sessions[1].errors, 1);
+
+  const found = JSON.parse(text(
+    await client.callTool({ name: "search_sessions", arguments: { url: "checkout", user: "ada", errors: true } }),
+  ));
+  assert.deepEqual(found.sessions.map((r: { id: string }) => r.id), [ended.sessionId]);
+  const none = JSON.parse(text(await client.callTool({ name: "search_sessions", arguments: { errors: false } })));
+  assert.deepEqual(none.sessions, []);
+
+  const report = text(await client.callTool({ name: "get_session_report", arguments: { id: ended.sessionId } }));
+  assert.match(report, /TypeError: boom/);
+  const json = JSON.parse(text(
+    await client.callTool({ name: "get_session_report", arguments: { id: ended.sessionId, format: "json" } }),
+  ));
+  assert.equal(json.id, ended.sessionId);
+
+  // Bounded: an ended session returns at once; a live one after maxSeconds, saying it is still live.
+  const tailEnded = text(await client.callTool({ name: "tail_session", arguments: { id: ended.sessionId } }));
+  assert.match(tailEnded, /page https:\/\/shop\.example\/checkout/);
+  assert.match(tailEnded, /click node 9/);
+  assert.match(tailEnded, /error TypeError: boom/);
+  assert.match(tailEnded, /session ended \(stop\)/);
+  const tailLive = text(
+    await client.callTool({ name: "tail_session", arguments: { id: live.sessionId, maxSeconds: 1, maxLines: 2 } }),
+  );
+  assert.equal(tailLive.split("\n").length, 3, tailLive);
+  assert.match(tailLive, /2 lines; stopped at maxLines/);
+
+  for (const answer of [tailEnded, tailLive, report, JSON.stringify(listed)]) {
+    assert.ok(!answer.includes("hunter2-secret"), "no input values");
+    assert.ok(!answer.includes('"type":3'), "no rrweb events");
+  }
+
+  // Bad arguments and unknown sessions: tool errors, not crashes.
+  const unknown = await client.callTool({
+    name: "get_session_report",
+    arguments: { id: `${"1".repeat(13)}${"a".repeat(12)}` },
+  }) as Text;
+  assert.equal(unknown.isError, true);
+  assert.match(unknown.content[0].text, /404 session_not_found/);
+  const invalid = await client.callTool({ name: "tail_session", arguments: { id: "x", maxLines: 10_000 } }) as Text;
+  assert.equal(invalid.isError, true);
+}
+
+serverTest("mcp: over stdio, the SDK's client lists the tools and calls each", async ({ url }) => {
+  const { token } = await mintToken(url);
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: ["run", "--config", CONFIG, "--allow-net", "--allow-env", "--allow-read", MCP],
+    env: { REPLAYA_URL: url, REPLAYA_TOKEN: token, NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "" },
+    stderr: "pipe",
+  });
+  const client = new Client({ name: "replaya-test", version: "1.0.0" });
+  await client.connect(transport);
+  try {
+    await exercise(client, url);
+  } finally {
+    await client.close();
+  }
+}, {
+  env,
+  // StdioClientTransport.close races the child's exit with a 2 s timer it never clears (SDK 1.32.2, client/stdio.js).
+  leavesTimer: "@modelcontextprotocol/sdk StdioClientTransport.close",
+});
+
+serverTest("mcp: over streamable HTTP at /mcp behind a read token", async ({ url }) => {
+  const { token } = await mintToken(url);
+  // No token, a wrong one: a JSON 401 before any MCP message is read.
+  const attempts: Array<Record<string, string>> = [{}, { authorization: `Bearer rpt_${"A".repeat(43)}` }];
+  for (const headers of attempts) {
+    const res = await fetchWhole(`${url}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    assert.equal(res.status, 401);
+    assert.equal((await res.json()).error.code, "login_required");
+  }
+  const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+  });
+  const client = new Client({ name: "replaya-test", version: "1.0.0" });
+  await client.connect(transport);
+  try {
+    await exercise(client, url);
+  } finally {
+    await client.close();
+  }
+}, { env });
