@@ -178,6 +178,12 @@ export class FeedBuilder {
     const num = (key: string) =>
       typeof payload[key] === "number" && Number.isFinite(payload[key]) ? payload[key] as number : undefined;
     switch (tag) {
+      case "replaya.page": // an in-page navigation (pushState, back…): a page row, like a page load's Meta
+        if (str("href") && str("href") !== this.#lastHref) {
+          this.#lastHref = str("href");
+          this.#add({ kind: "page", ts, text: shorten(str("href"), MAX_TEXT) });
+        }
+        break;
       case "replaya.error": {
         const line = num("line");
         const where = str("source") ? `${str("source")}${line ? `:${line}` : ""}` : firstStackFrame(str("stack"));

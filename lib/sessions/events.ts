@@ -19,7 +19,7 @@ export interface BatchStats {
   n: number;
   /** clicks */
   c: number;
-  /** page views (rrweb Meta events) */
+  /** page views: rrweb Meta events (page loads) and `replaya.page` events (in-page navigations) */
   p: number;
   /** errors captured by the recorder */
   e: number;
@@ -77,6 +77,10 @@ export function statsOf(events: RrwebEvent[]): BatchStats {
     }
     const tag = customTag(event);
     if (tag === "replaya.error") stats.e++;
+    if (tag === "replaya.page") {
+      stats.p++;
+      addPageUrls(stats.g ??= [], [(event.data as { payload?: { href?: unknown } }).payload?.href]);
+    }
     if (tag === "replaya.gap") {
       const dropped = (event.data as { payload?: { droppedEvents?: unknown } }).payload?.droppedEvents;
       if (typeof dropped === "number" && Number.isSafeInteger(dropped) && dropped > 0) stats.d += dropped;

@@ -29,6 +29,7 @@ import {
   EventType,
   type GapPayload,
   type PageMeta,
+  type PagePayload,
   type RrwebEvent,
 } from "./wire.ts";
 import { type Clock, Uploader } from "./uploader.ts";
@@ -386,18 +387,15 @@ export class Recorder {
   }
 
   /**
-   * An in-page navigation: a Meta event like rrweb's on a page load (what the
-   * server counts as a page and the player lists), scrubbed the same way.
-   * A URL equal to the last page view once scrubbed is no new page.
+   * An in-page navigation: a `replaya.page` event (counted as a page and
+   * listed like rrweb's Meta on a page load), scrubbed the same way. A URL
+   * equal to the last page view once scrubbed is no new page.
    */
   #navigated(href: string): void {
-    if (this.#state !== "recording" || !this.#buffer) return;
     const url = stripUrl(href, this.#o.url);
-    if (url === this.#lastPage) return;
+    if (this.#state !== "recording" || url === this.#lastPage) return;
     this.#lastPage = url;
-    const { width, height } = this.#env.page().viewport;
-    this.#buffer.push({ type: EventType.Meta, timestamp: this.#env.clock.now(), data: { href: url, width, height } });
-    this.#uploader?.notify();
+    this.#custom("replaya.page", { href: url } satisfies PagePayload);
   }
 
   #custom(tag: CustomTag, payload: Record<string, unknown>): void {

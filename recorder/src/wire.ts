@@ -50,7 +50,18 @@ export type CustomTag =
   | "replaya.network"
   | "replaya.track"
   | "replaya.identify"
-  | "replaya.gap";
+  | "replaya.gap"
+  | "replaya.page";
+
+/**
+ * Payload of a `replaya.page` event: an in-page navigation of a single-page
+ * app (pushState, replaceState, popstate, hashchange), its URL scrubbed like a
+ * page load's. Not an rrweb Meta event: rrweb's replayer starts a seek from
+ * the last Meta before it, expecting a full snapshot after it.
+ */
+export interface PagePayload {
+  href: string;
+}
 
 /** Payload of a `replaya.network` event: one fetch or XHR request (never its headers or bodies). */
 export interface NetworkPayload {

@@ -3,7 +3,7 @@ import { installNavigationCapture, type NavigationTarget } from "../../recorder/
 import { resolveOptions } from "../../recorder/src/options.ts";
 import { Recorder, type RecorderEnv } from "../../recorder/src/recorder.ts";
 import { memoryStorage } from "../../recorder/src/session.ts";
-import { eventsOf, FakeClock, FakeServer } from "./_helpers.ts";
+import { eventsOf, FakeClock, FakeServer, type SeenRequest } from "./_helpers.ts";
 
 /** A window double: location, a history whose methods move it, and events. */
 function fakeWindow(href = "https://shop.example.com/") {
@@ -154,12 +154,21 @@ function recorderPage(href: string) {
     navigationTarget: w.target,
     resolveUrl: (u) => u,
   };
-  const pages = () =>
-    server.batches.flatMap(eventsOf).filter((e) => e.type === 4).map((e) => ({ href: e.data?.href, ...e.data }));
-  return { clock, server, w, env, pages };
+  return { clock, server, w, env };
 }
 
-Deno.test("recorder: in-page navigations are Meta page views, scrubbed like a page load", async () => {
+/** Page views sent: rrweb's Meta on a page load, `replaya.page` for an in-page navigation. */
+function pageViews(batches: SeenRequest[]): Array<{ kind: string; href: unknown; timestamp: number }> {
+  return batches.flatMap(eventsOf).flatMap((e) =>
+    e.type === 4
+      ? [{ kind: "meta", href: e.data?.href, timestamp: e.timestamp }]
+      : e.type === 5 && e.data?.tag === "replaya.page"
+      ? [{ kind: "page", href: e.data.payload?.href, timestamp: e.timestamp }]
+      : []
+  );
+}
+
+Deno.test("recorder: in-page navigations are replaya.page events, scrubbed like a page load", async () => {
   const p = recorderPage("https://shop.example.com/?ref=mail#intro");
   const rec = new Recorder(resolveOptions({ endpoint: "https://replay.example.com", projectKey: "pk" }), p.env);
   rec.start();
@@ -172,15 +181,17 @@ Deno.test("recorder: in-page navigations are Meta page views, scrubbed like a pa
   p.w.browse("https://shop.example.com/cart#step3", "hashchange"); // fragment only: same page scrubbed
   p.w.browse("https://shop.example.com/products?token=SECRET#details", "popstate");
   await p.clock.advance(1000);
-  const metas = p.server.batches.flatMap(eventsOf).filter((e) => e.type === 4);
-  assert.deepEqual(metas.map((e) => e.data?.href), [
-    "https://shop.example.com/",
-    "https://shop.example.com/products",
-    "https://shop.example.com/cart",
-    "https://shop.example.com/products",
+  const views = pageViews(p.server.batches);
+  assert.deepEqual(views.map((v) => `${v.kind} ${v.href}`), [
+    "meta https://shop.example.com/",
+    "page https://shop.example.com/products",
+    "page https://shop.example.com/cart",
+    "page https://shop.example.com/products",
   ]);
-  assert.deepEqual(metas[1].data, { href: "https://shop.example.com/products", width: 1024, height: 700 });
-  assert.ok(metas[1].timestamp > metas[0].timestamp - 1, "stamped at the navigation");
+  assert.equal(views[1].timestamp, views[0].timestamp, "stamped at the navigation");
+  assert.equal(views[2].timestamp, views[0].timestamp + 10);
+  const page = p.server.batches.flatMap(eventsOf).find((e) => e.data?.tag === "replaya.page")!;
+  assert.deepEqual(page.data?.payload, { href: "https://shop.example.com/products" }, "the URL and nothing else");
   const body = p.server.batches.map((b) => b.body).join("");
   assert.ok(
     !body.includes("SECRET") && !body.includes("OTHER") && !body.includes("step"),
@@ -196,10 +207,10 @@ Deno.test("recorder: in-page navigations are Meta page views, scrubbed like a pa
   assert.equal(rec.state, "recording");
   history.pushState(null, "", "/after-restart?x=1");
   await p.clock.advance(1000);
-  const after = p.server.batches.filter((b) => b.path.includes("/s2/")).flatMap(eventsOf).filter((e) => e.type === 4);
-  assert.deepEqual(after.map((e) => e.data?.href), [
-    "https://shop.example.com/while-stopped",
-    "https://shop.example.com/after-restart",
+  const after = pageViews(p.server.batches.filter((b) => b.path.includes("/s2/")));
+  assert.deepEqual(after.map((v) => `${v.kind} ${v.href}`), [
+    "meta https://shop.example.com/while-stopped",
+    "page https://shop.example.com/after-restart",
   ]);
 });
 
@@ -218,8 +229,7 @@ Deno.test("recorder: allowUrlQuery/allowUrlHash keep them on in-page navigations
   p.w.target.history.pushState(null, "", "/guide?lang=de");
   p.w.browse("https://docs.example.com/guide?lang=de#install", "hashchange");
   await p.clock.advance(1000);
-  const metas = p.server.batches.flatMap(eventsOf).filter((e) => e.type === 4);
-  assert.deepEqual(metas.map((e) => e.data?.href), [
+  assert.deepEqual(pageViews(p.server.batches).map((v) => v.href), [
     "https://docs.example.com/guide",
     "https://docs.example.com/guide?lang=de",
     "https://docs.example.com/guide?lang=de#install",
@@ -247,5 +257,5 @@ Deno.test("recorder: autoStart false records nothing before start(); flush sends
   await rec.flush();
   assert.equal(p.server.batches.length, sent + 1, "flush sent before any timer fired");
   assert.equal(p.server.batches.at(-1)!.keepalive, true, "as a keepalive request");
-  assert.deepEqual(eventsOf(p.server.batches.at(-1)!).map((e) => e.data?.href), ["https://shop.example.com/next"]);
+  assert.deepEqual(pageViews([p.server.batches.at(-1)!]).map((v) => v.href), ["https://shop.example.com/next"]);
 });

@@ -1,7 +1,8 @@
 /**
- * Page URLs of single-page apps: every Meta event's href (page loads and the
- * recorder's in-page navigations) rides in the batch's `g` header, ends up in
- * the end summary, and the list's URL filter matches it.
+ * Page URLs of single-page apps: every page view's URL (rrweb's Meta on a page
+ * load, the recorder's `replaya.page` on an in-page navigation) rides in the
+ * batch's `g` header, ends up in the end summary, and the list's URL filter
+ * matches it.
  */
 
 import assert from "node:assert/strict";
@@ -13,17 +14,25 @@ import { MAX_PAGE_URL_LENGTH, MAX_PAGE_URLS, statsOf } from "../../lib/sessions/
 import type { RrwebEvent } from "@replaya/recorder/wire";
 
 const meta = (t: number, href: unknown): RrwebEvent => ({ type: 4, timestamp: t, data: { href, width: 1, height: 1 } });
+/** What the recorder writes for an in-page navigation. */
+const nav = (t: number, href: unknown): RrwebEvent => ({
+  type: 5,
+  timestamp: t,
+  data: { tag: "replaya.page", payload: { href } },
+});
 
 Deno.test("page URLs: distinct per batch, bounded, cut, non-strings skipped", () => {
   const stats = statsOf([
     meta(1, "https://a.example/"),
     { type: 2, timestamp: 2, data: {} },
-    meta(3, "https://a.example/products"),
+    nav(3, "https://a.example/products"),
     meta(4, "https://a.example/"),
     meta(5, 42),
-    meta(6, ""),
+    nav(6, ""),
+    nav(7, { not: "a string" }),
+    { type: 5, timestamp: 8, data: { tag: "replaya.page" } },
   ]);
-  assert.equal(stats.p, 5, "every Meta is a page view");
+  assert.equal(stats.p, 7, "every Meta and replaya.page is a page view");
   assert.deepEqual(stats.g, ["https://a.example/", "https://a.example/products"]);
   assert.equal(statsOf([{ type: 3, timestamp: 1, data: {} }]).g, undefined, "no pages, no list");
   const many = statsOf(
@@ -76,18 +85,18 @@ storeTest(
     await sessions.appendEvents(spa.id, {
       writerId: "w",
       batch: 0,
-      events: [meta(now, "https://app.example/"), meta(now + 1, "https://app.example/reports/quarterly")],
+      events: [meta(now, "https://app.example/"), nav(now + 1, "https://app.example/reports/quarterly")],
     });
     await sessions.appendEvents(spa.id, {
       writerId: "w",
       batch: 1,
-      events: [meta(now + 2, "https://app.example/billing")],
+      events: [nav(now + 2, "https://app.example/billing")],
     });
     // A retried batch (same writer and seq) adds nothing twice.
     await sessions.appendEvents(spa.id, {
       writerId: "w",
       batch: 1,
-      events: [meta(now + 2, "https://app.example/billing")],
+      events: [nav(now + 2, "https://app.example/billing")],
     });
     now += 1000;
     const live = await listSessions(sessions, { filter: { urlContains: "quarterly" }, now });
