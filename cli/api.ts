@@ -100,33 +100,41 @@ export class Api {
     await (await this.request(`/api/sessions/${encodeURIComponent(id)}`, { method: "DELETE" })).body?.cancel();
   }
 
-  /** Follows a session's live stream (the whole session first, then live) until it ends or `signal` aborts. */
+  /**
+   * Follows a session's live stream (the whole session first, then live) until it ends or `signal` aborts.
+   * When the server says this client fell `behind`, it reconnects from the last event id, as EventSource does.
+   */
   async *live(id: string, signal?: AbortSignal): AsyncGenerator<LiveItem> {
-    const res = await this.request(`/api/sessions/${encodeURIComponent(id)}/live`, {
-      signal,
-      headers: { accept: "text/event-stream" },
-    });
-    const reader = res.body!.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
-      .getReader();
-    let buffer = "";
-    try {
-      while (true) {
-        const { done, value } = await reader.read().catch((error) => {
-          if (signal?.aborted) return { done: true, value: undefined };
-          throw error;
-        });
-        if (done) return;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const item = parseFrame(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-          if (item) yield item;
-          if (item?.kind === "stop") return;
+    let lastId: string | undefined;
+    for (let behind = true; behind && !signal?.aborted;) {
+      behind = false;
+      const headers: Record<string, string> = { accept: "text/event-stream" };
+      if (lastId !== undefined) headers["last-event-id"] = lastId;
+      const res = await this.request(`/api/sessions/${encodeURIComponent(id)}/live`, { signal, headers });
+      const reader = res.body!.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
+        .getReader();
+      let buffer = "";
+      try {
+        while (true) {
+          const { done, value } = await reader.read().catch((error) => {
+            if (signal?.aborted) return { done: true, value: undefined };
+            throw error;
+          });
+          if (done) break;
+          buffer += value;
+          let end: number;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            const frame = parseFrame(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+            if (frame.id !== undefined) lastId = frame.id;
+            if (frame.event === "behind") behind = true;
+            if (frame.item) yield frame.item;
+            if (frame.item?.kind === "stop") return;
+          }
         }
+      } finally {
+        await reader.cancel().catch(() => {});
       }
-    } finally {
-      await reader.cancel().catch(() => {});
     }
   }
 
@@ -157,20 +165,24 @@ export class Api {
   }
 }
 
-/** One SSE frame of the live stream as an item (heartbeat-like frames and unknown events: undefined). */
-function parseFrame(block: string): LiveItem | undefined {
+/** One SSE frame: its event name, id, and item when it is one (meta, events, stop). */
+function parseFrame(block: string): { event: string; id?: string; item?: LiveItem } {
   let event = "message";
+  let id: string | undefined;
   const data: string[] = [];
   for (const line of block.split("\n")) {
     if (line.startsWith("event:")) event = line.slice(6).trim();
+    else if (line.startsWith("id:")) id = line.slice(3).trim();
     else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
   }
-  if (data.length === 0) return undefined;
+  if (data.length === 0) return { event, id };
   try {
     const value = JSON.parse(data.join("\n"));
-    if (event === "meta") return { kind: "meta", meta: value };
-    if (event === "events") return { kind: "events", events: Array.isArray(value.events) ? value.events : [] };
-    if (event === "stop") return { kind: "stop", stop: value };
+    if (event === "meta") return { event, id, item: { kind: "meta", meta: value } };
+    if (event === "events") {
+      return { event, id, item: { kind: "events", events: Array.isArray(value.events) ? value.events : [] } };
+    }
+    if (event === "stop") return { event, id, item: { kind: "stop", stop: value } };
   } catch { /* a frame we cannot read is skipped */ }
-  return undefined;
+  return { event, id };
 }

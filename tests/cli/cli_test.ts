@@ -244,3 +244,42 @@ Deno.test("cli: --help for the CLI and each command", async () => {
   }
   assert.match((await cli(["sessions", "list", "--help"], {})).out, /--friction KIND/);
 });
+
+serverTest("cli: runs from a URL with nothing but its own modules and the wire types", async ({ url }) => {
+  await recorded(url);
+  const { token } = await mintToken(url);
+  // Serves only cli/ and recorder/src/wire.ts: any other import would fail to load.
+  const root = new URL("../../", import.meta.url);
+  const files = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    if (!/^\/cli\/\w+\.ts$/.test(path) && path !== "/recorder/src/wire.ts") return new Response("no", { status: 404 });
+    return new Response(await Deno.readFile(new URL(path.slice(1), root)), {
+      headers: { "content-type": "application/typescript" },
+    });
+  });
+  const cache = await Deno.makeTempDir({ prefix: "replaya-cli-url-" });
+  try {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-config",
+        "--no-lock",
+        "--allow-net",
+        "--allow-env",
+        `http://127.0.0.1:${files.addr.port}/cli/main.ts`,
+        "sessions",
+        "list",
+        "--json",
+      ],
+      env: { DENO_DIR: cache, REPLAYA_URL: url, REPLAYA_TOKEN: token, NO_COLOR: "1" },
+      cwd: cache,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    assert.equal(JSON.parse(new TextDecoder().decode(stdout)).sessions.length, 1);
+  } finally {
+    await files.shutdown();
+    await Deno.remove(cache, { recursive: true });
+  }
+}, { env });
