@@ -75,15 +75,46 @@ export function createRedactor(extra: RedactPattern[] = []): Redactor {
     if (groups.jwt !== undefined) return "[redacted:jwt]";
     return "[redacted:token]";
   };
+  const plain = (value: string): string => {
+    // Cheap gate: every built-in pattern needs a digit, an "@", "eyJ" or "earer".
+    let out = value.length < 7 || !MAYBE.test(value) ? value : value.replace(builtIn, replace);
+    for (const { marker, re } of custom) out = out.replace(re, marker);
+    return out;
+  };
   return {
     text(value: string): string {
-      // Cheap gate: every built-in pattern needs a digit, an "@", "eyJ" or "earer".
-      let out = value.length < 7 || !MAYBE.test(value) ? value : value.replace(builtIn, replace);
-      for (const { marker, re } of custom) out = out.replace(re, marker);
-      return out;
+      const out = plain(value);
+      return out.includes("%") ? percentEncoded(out, plain) : out;
     },
   };
 }
+
+/**
+ * URLs carry PII percent-encoded (`?email=jane%40example.com`): each URL part
+ * with an escape is decoded, redacted, and encoded again around the markers.
+ * Split on the URL's delimiters (linear), not matched with a pattern.
+ */
+function percentEncoded(value: string, redact: (value: string) => string): string {
+  const parts = value.split(/([?&=/#;\s])/);
+  let changed = false;
+  for (let i = 0; i < parts.length; i += 2) {
+    const part = parts[i];
+    if (!ESCAPE.test(part)) continue;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(part.replace(/\+/g, " "));
+    } catch {
+      continue; // "100%" in a stylesheet, not an escape
+    }
+    const redacted = redact(decoded);
+    if (redacted === decoded) continue;
+    parts[i] = redacted.split(/(\[redacted:[\w-]+\])/).map((p, j) => j % 2 ? p : encodeURIComponent(p)).join("");
+    changed = true;
+  }
+  return changed ? parts.join("") : value;
+}
+
+const ESCAPE = /%[0-9A-Fa-f]{2}/;
 
 const MAYBE = /[\d@]|eyJ|earer/;
 

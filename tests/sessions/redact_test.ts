@@ -246,3 +246,12 @@ storeTest(
     await again.stop(exempt.id);
   },
 );
+
+Deno.test("redact: percent-encoded PII in URLs", () => {
+  assert.equal(
+    r.text("https://x.test/a?email=jane.doe%40example.com&to=%2B44%2020%207946%200958&q=ok%20fine"),
+    "https://x.test/a?email=[redacted:email]&to=[redacted:phone]&q=ok%20fine",
+  );
+  assert.equal(r.text("width: 100%; height: 50%"), "width: 100%; height: 50%");
+  assert.equal(r.text("/search?q=card%204111%201111%201111%201111"), "/search?q=card%20[redacted:card]");
+});
