@@ -246,6 +246,7 @@ const site = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, 
   return new Response(pageHtml(heads[variant]), { headers: { "content-type": "text/html; charset=utf-8" } });
 });
 const siteUrl = `http://127.0.0.1:${site.addr.port}`;
+console.error(`site: ${siteUrl} (pages /none, /replaya, /rrweb)`);
 
 const loadStart = loadavg();
 console.error(`bench:recorder: ${RUNS} runs × ${VARIANTS.length} variants × ${SECONDS} s (load ${loadStart})…`);
@@ -314,3 +315,5 @@ console.log(
     ` (${await gzipSize(iife)} B); stock rrweb UMD ${kib(rrwebJs.byteLength)}, ${kib(await gzipSize(rrwebJs))} gzipped`,
 );
 console.log(`load average (uptime): start ${loadStart}, end ${loadavg()}`);
+// Keep-alive connections the browser left behind would hold the process open.
+Deno.exit(0);

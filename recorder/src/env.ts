@@ -52,6 +52,8 @@ export function browserEnv(
   const doc = document;
   // Bound before the network capture wraps window.fetch, so uploads are never recorded.
   const nativeFetch = win.fetch.bind(win);
+  // page() runs for every snapshot and mutation event; Intl is slow to ask, and the zone does not change.
+  let zone: string | undefined;
   return {
     clock: {
       now: () => Date.now(),
@@ -75,7 +77,7 @@ export function browserEnv(
         height: win.screen?.height ?? 0,
       },
       language: navigator.language ?? "",
-      timezone: timezone(),
+      timezone: zone ??= timezone(),
     }),
     gpc: () =>
       (navigator as { globalPrivacyControl?: unknown }).globalPrivacyControl ===
