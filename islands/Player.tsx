@@ -3,7 +3,8 @@
  * snapshot while the rest loads (paused for a finished recording, playing
  * towards the live edge for a live one), and shows the activity feed beside
  * the replay; keyboard shortcuts, and the page header's status flipped to
- * Ended when the stream ends. Rendered on the server in its loading state;
+ * Ended when the stream ends; the server's friction signals as feed rows and
+ * timeline marks. Rendered on the server in its loading state;
  * everything touching the DOM runs in effects after hydration.
  * @module
  */
@@ -11,6 +12,7 @@ import { Fragment, type JSX } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ReplayController, type ReplayState } from "./player/controller.ts";
 import { Feed } from "./player/Feed.tsx";
+import { frictionFeedItems, type FrictionSignalProp, mergeFeed } from "./player/feed.ts";
 import { formatClock } from "./player/format.ts";
 import { showEndedInHeader } from "./player/header_status.ts";
 import { inactiveTotal } from "./player/inactivity.ts";
@@ -32,6 +34,11 @@ export interface PlayerProps {
   startedAt: number;
   /** Origin of the API; "" (default) is the page's own. */
   apiBase?: string;
+  /**
+   * Friction signals from the server's report (lib/sessions/report.ts, built for the page's report panel): rows in
+   * the feed and marks on the timeline. A live session's are those found when the page was rendered.
+   */
+  signals?: FrictionSignalProp[];
 }
 
 // The clock re-renders the view at most this often while playing.
@@ -200,8 +207,13 @@ export default function Player(props: PlayerProps): JSX.Element {
     return () => document.removeEventListener("keydown", onKey);
   }, [controller]);
 
-  const markers = useMemo(() => timelineMarkers(state.feed, state.origin, state.total), [
-    state.feed,
+  const friction = useMemo(() => frictionFeedItems(props.signals ?? []), [props.signals]);
+  // Only within what has loaded: a signal past the loaded end would sit on the timeline's edge.
+  const end = state.eventCount ? state.origin + state.total : -Infinity;
+  const loaded = useMemo(() => friction.filter((item) => item.ts <= end), [friction, end]);
+  const feed = useMemo(() => mergeFeed(state.feed, loaded), [state.feed, loaded]);
+  const markers = useMemo(() => timelineMarkers(feed, state.origin, state.total), [
+    feed,
     state.origin,
     state.total,
   ]);
@@ -321,7 +333,7 @@ export default function Player(props: PlayerProps): JSX.Element {
           <Legend />
         </div>
       </div>
-      <Feed items={state.feed} origin={origin} current={current} onSeek={seek} />
+      <Feed items={feed} origin={origin} current={current} onSeek={seek} />
     </div>
   );
 }

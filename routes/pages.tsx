@@ -28,6 +28,8 @@ import { Layout } from "../components/Layout.tsx";
 import { Island } from "../components/Island.tsx";
 import { SORT_KEYS, type SortKey } from "../components/SessionRow.tsx";
 import { Filters } from "../components/Filters.tsx";
+import { FrictionPanel } from "../components/FrictionPanel.tsx";
+import { buildReport } from "../lib/sessions/report.ts";
 import { SessionHeader } from "../components/SessionHeader.tsx";
 import { ErrorPage } from "../components/ErrorPage.tsx";
 import LiveSessions from "../islands/LiveSessions.tsx";
@@ -189,6 +191,11 @@ export function pageRoutes(deps: PageDeps): Hono {
         404,
       );
     }
+    // The report panel and the player's friction marks; a failed report leaves the page (and the replay) working.
+    const report = await buildReport(sessions, id).catch((error) => {
+      log.warn("friction report failed", { session: id }, error);
+      return undefined;
+    });
     return html(
       c,
       <Layout
@@ -208,8 +215,14 @@ export function pageRoutes(deps: PageDeps): Hono {
         <Island
           name="Player"
           component={Player}
-          props={{ sessionId: id, live: details.live, startedAt: details.meta.createdAt }}
+          props={{
+            sessionId: id,
+            live: details.live,
+            startedAt: details.meta.createdAt,
+            signals: report?.signals ?? [],
+          }}
         />
+        <FrictionPanel id={id} report={report} />
       </Layout>,
     );
   });

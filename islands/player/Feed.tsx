@@ -44,6 +44,7 @@ const KIND_LABEL: Record<FeedKind, string> = {
   track: "Event",
   identify: "User",
   gap: "Gap",
+  friction: "Friction",
 };
 // Rows rendered at once; a window around the current row beyond that.
 const MAX_ROWS = 1500;

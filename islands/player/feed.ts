@@ -4,13 +4,30 @@
  * order.
  * @module
  */
-import { EventType, IncrementalSource, MouseInteraction, type RrwebEvent } from "@replaya/recorder/wire";
+import {
+  EventType,
+  type FrictionKind,
+  type FrictionReport,
+  IncrementalSource,
+  MouseInteraction,
+  type RrwebEvent,
+} from "@replaya/recorder/wire";
 import { isRecord } from "./guards.ts";
 import { NodeIndex } from "./nodes.ts";
 import { formatBytes, formatRequestTime, plural, shorten } from "./format.ts";
 
 /** What a feed item stands for; also its `data-kind` in the page. */
-export type FeedKind = "click" | "page" | "input" | "error" | "console" | "network" | "track" | "identify" | "gap";
+export type FeedKind =
+  | "click"
+  | "page"
+  | "input"
+  | "error"
+  | "console"
+  | "network"
+  | "track"
+  | "identify"
+  | "gap"
+  | "friction";
 
 /** One row of the activity feed. */
 export interface FeedItem {
@@ -41,6 +58,73 @@ export interface FeedItem {
   fields?: number;
   /** Network requests: what the recorder captured. */
   request?: NetworkDetails;
+  /** Friction rows: the signal's kind. */
+  friction?: FrictionKind;
+}
+
+/** A friction signal as the session page hands it to the player (from the server's report, report.ts). */
+export type FrictionSignalProp = FrictionReport["signals"][number];
+
+/** How each signal reads in the feed and on the timeline. */
+export const FRICTION_LABEL: Record<FrictionKind, string> = {
+  rage: "Rage click",
+  dead: "Dead click",
+  error_click: "Error click",
+  thrash: "Thrashing",
+  abandoned_form: "Abandoned form",
+};
+
+/**
+ * Feed rows for the friction signals the server found: "Rage click on
+ * button#buy “Buy now”", the count and page below. Sorted by time; keys
+ * apart from the event rows'.
+ */
+export function frictionFeedItems(signals: readonly FrictionSignalProp[]): FeedItem[] {
+  return signals
+    .filter((s) => Number.isFinite(s.at) && s.kind in FRICTION_LABEL)
+    .map((s, i): FeedItem => {
+      const label = FRICTION_LABEL[s.kind] + (s.kind === "thrash" && s.detail ? ` (${s.detail})` : "");
+      const on = s.element
+        ? ` on ${shorten(s.element, MAX_TEXT)}`
+        : s.nodeId !== undefined
+        ? ` on node #${s.nodeId}`
+        : "";
+      const what = s.kind === "abandoned_form"
+        ? plural(s.count ?? 1, "field")
+        : s.kind === "rage"
+        ? plural(s.count ?? 3, "click")
+        : s.kind === "thrash"
+        ? plural(s.count ?? 1, s.detail === "focus" ? "focus change" : "reversal")
+        : undefined;
+      const detail = [what, s.page ? shorten(s.page, MAX_TEXT) : undefined].filter(Boolean).join(" · ");
+      return {
+        key: `x${i}`,
+        kind: "friction",
+        ts: s.at,
+        text: `${label}${on}`,
+        ...(detail ? { detail } : {}),
+        friction: s.kind,
+        ...(s.nodeId !== undefined ? { nodeId: s.nodeId } : {}),
+      };
+    })
+    .sort((a, b) => a.ts - b.ts);
+}
+
+/**
+ * The feed with `extra` rows (sorted by time) merged in by time; at the same
+ * time the event's own row comes first (a rage click's clicks, then the
+ * signal). The same array when there is nothing to merge.
+ */
+export function mergeFeed(items: readonly FeedItem[], extra: readonly FeedItem[]): readonly FeedItem[] {
+  if (!extra.length) return items;
+  const out: FeedItem[] = [];
+  let j = 0;
+  for (const item of items) {
+    while (j < extra.length && extra[j].ts < item.ts) out.push(extra[j++]);
+    out.push(item);
+  }
+  while (j < extra.length) out.push(extra[j++]);
+  return out;
 }
 
 /** A network request as the recorder captured it (no headers, no bodies). */

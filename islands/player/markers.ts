@@ -1,6 +1,7 @@
 /**
  * Timeline markers derived from the feed (clicks, inputs, page changes,
- * errors, console errors and warnings, failed requests, recorder gaps),
+ * errors, console errors and warnings, failed requests, recorder gaps,
+ * friction signals),
  * positioned as offsets from the session start, and the geometry the
  * timeline needs: which markers are under the pointer, which offset a
  * pointer position means.
@@ -10,7 +11,7 @@ import type { FeedItem } from "./feed.ts";
 import { plural } from "./format.ts";
 
 /** Kinds of marker drawn on the timeline, each with its own colour. */
-export type MarkerKind = "click" | "input" | "page" | "error" | "console" | "network" | "gap";
+export type MarkerKind = "click" | "input" | "page" | "error" | "console" | "network" | "gap" | "friction";
 
 /** One mark on the timeline. */
 export interface TimelineMarker {
@@ -35,6 +36,7 @@ export const MARKER_LEGEND: ReadonlyArray<{ kind: MarkerKind | "inactive"; label
   { kind: "error", label: "Error" },
   { kind: "console", label: "Console" },
   { kind: "network", label: "Failed request" },
+  { kind: "friction", label: "Friction" },
   { kind: "gap", label: "Dropped" },
   { kind: "inactive", label: "Inactive" },
 ];
@@ -46,6 +48,7 @@ const NOUN: Record<Exclude<MarkerKind, "gap">, [string, string]> = {
   error: ["error", "errors"],
   console: ["console message", "console messages"],
   network: ["failed request", "failed requests"],
+  friction: ["friction signal", "friction signals"],
 };
 
 /**
@@ -60,6 +63,7 @@ export function markerKindOf(item: FeedItem): MarkerKind | undefined {
     case "page":
     case "error":
     case "gap":
+    case "friction":
       return item.kind;
     case "console":
       return item.level === "error" || item.level === "warn" ? "console" : undefined;
