@@ -35,15 +35,19 @@ const STRUCTURAL_KEYS = new Set(["tagName", "tag", "publicId", "systemId", "user
 /** A real data URL (images, fonts, canvas frames): binary payloads, left alone. */
 const DATA_URL = /^data:[\w.+-]+\/[\w.+-]+[;,]/;
 
+/** File extensions that are no top-level domain: `name@2x.png` in a srcset is an image, not an address. */
+const FILE_TYPES =
+  "png|jpe?g|gif|webp|avif|svg|ico|bmp|css|js|mjs|json|map|woff2?|ttf|otf|eot|mp[34]|webm|wav|pdf|html?";
+
 // Each alternative is one named group; the replace callback validates what a regex cannot.
 const BUILT_IN = [
   // JWT: three base64url segments, the first two JSON objects ("eyJ").
   String.raw`(?<jwt>(?<![\w-])eyJ[\w-]{4,8192}\.eyJ[\w-]{4,8192}\.[\w-]{0,8192})`,
   // Bearer tokens, as in an Authorization header.
   String.raw`(?<bearer>(?<![\w-])[Bb]earer[ \t]{1,8}[\w.~+/-]{8,4096}={0,2})`,
-  // Emails: the local part and domain labels bounded (RFC 5321 lengths).
+  // Emails: the local part and domain labels bounded (RFC 5321 lengths); not file names (`logo@2x.png`).
   String
-    .raw`(?<email>(?<![\w.%+-])[\w.%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,7}\.[A-Za-z]{2,63}(?![\w-]))`,
+    .raw`(?<email>(?<![\w.%+-])[\w.%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,7}\.[A-Za-z]{2,63}(?![\w-])(?<!\.(?:${FILE_TYPES})))`,
   // IBAN: country, check digits, 11–30 alphanumerics, optionally in groups of four.
   String.raw`(?<iban>(?<![\w-])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?(?![\w-]))`,
   // Card numbers: 13–19 digits, spaces or dashes between groups; a known network prefix (checked with Luhn).

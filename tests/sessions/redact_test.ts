@@ -55,6 +55,8 @@ Deno.test("redact: look-alikes stay (Luhn-invalid numbers, non-IBANs, versions, 
     "bearer", // the word alone
     "eyJ alone",
     "user@localhost", // no TLD
+    "/img/g1.png 1x, /img/g1@2x.png 2x", // a srcset: file names, not addresses
+    "icon@3x.webp",
     "data:image/png;base64,4111111111111111aGVsbG8=", // data URLs are binary payloads
   ];
   for (const value of keep) assert.equal(r.text(value), value, value);
