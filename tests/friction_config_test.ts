@@ -51,6 +51,7 @@ Deno.test("config: a bad friction threshold stops the server with the variable's
   }
 });
 
-serverTest("config: the server's sessions use the configured thresholds", async ({ sessions }) => {
+serverTest("config: the server's sessions use the configured thresholds", ({ sessions }) => {
   assert.deepEqual(sessions.friction, { ...DEFAULT_FRICTION, rageClicks: 4, rageWindowMs: 1_500 });
+  return Promise.resolve();
 }, { env: { REPLAYA_FRICTION_RAGE_CLICKS: "4", REPLAYA_FRICTION_RAGE_WINDOW_MS: "1500" } });
