@@ -71,6 +71,9 @@ browserTest("friction: each signal provoked once is reported once", async ({ ser
   const details = await (await fetch(`${server.url}/api/sessions/${id}`)).json();
   assert.deepEqual(details.end.friction, expected);
   const md = await (await fetch(`${server.url}/api/sessions/${id}/report.md`)).text();
+  // Kept for a look (test-results/ is ignored by git), like the list test's screenshots.
+  await Deno.mkdir("test-results", { recursive: true });
+  await Deno.writeTextFile(`test-results/friction-report-${server.backend}.md`, md);
   for (const label of ["Rage click", "Dead click", "Error click", "Thrashing", "Abandoned form"]) {
     assert.equal(md.split(`| ${label}`).length - 1, 1, `${label} once in the Markdown`);
   }
