@@ -43,6 +43,21 @@ export function customTag(event: RrwebEvent): string | undefined {
   return typeof tag === "string" ? tag : undefined;
 }
 
+/**
+ * The URL of a page view: rrweb's Meta on a page load, the recorder's
+ * `replaya.page` on an in-page navigation; undefined for any other event.
+ */
+export function pageUrlOf(event: RrwebEvent): unknown {
+  if (event.type === EventType.Meta) return (event.data as { href?: unknown } | undefined)?.href;
+  if (customTag(event) === "replaya.page") return (event.data as { payload?: { href?: unknown } }).payload?.href;
+  return undefined;
+}
+
+/** Whether the event is a page view (see {@link pageUrlOf}). */
+export function isPageView(event: RrwebEvent): boolean {
+  return event.type === EventType.Meta || customTag(event) === "replaya.page";
+}
+
 /** Whether the event is a click. */
 export function isClick(event: RrwebEvent): boolean {
   const data = event.data as { source?: number; type?: number } | undefined;
@@ -71,16 +86,12 @@ export function statsOf(events: RrwebEvent[]): BatchStats {
     stats.t0 = Math.min(stats.t0, event.timestamp);
     stats.t1 = Math.max(stats.t1, event.timestamp);
     if (isClick(event)) stats.c++;
-    else if (event.type === EventType.Meta) {
+    else if (isPageView(event)) {
       stats.p++;
-      addPageUrls(stats.g ??= [], [(event.data as { href?: unknown } | undefined)?.href]);
+      addPageUrls(stats.g ??= [], [pageUrlOf(event)]);
     }
     const tag = customTag(event);
     if (tag === "replaya.error") stats.e++;
-    if (tag === "replaya.page") {
-      stats.p++;
-      addPageUrls(stats.g ??= [], [(event.data as { payload?: { href?: unknown } }).payload?.href]);
-    }
     if (tag === "replaya.gap") {
       const dropped = (event.data as { payload?: { droppedEvents?: unknown } }).payload?.droppedEvents;
       if (typeof dropped === "number" && Number.isSafeInteger(dropped) && dropped > 0) stats.d += dropped;

@@ -23,7 +23,7 @@ import {
   IncrementalSource,
   type RrwebEvent,
 } from "@replaya/recorder/wire";
-import { customTag, isClick } from "./events.ts";
+import { customTag, isClick, isPageView } from "./events.ts";
 
 /** Thresholds; defaults follow what PostHog, Sentry and Clarity document (see README, "Friction signals"). */
 export interface FrictionConfig {
@@ -155,9 +155,10 @@ export function detectFriction(
     state.now = Math.max(state.now, at);
     settlePending(state, config, out);
     const data = isObject(event.data) ? event.data : {};
-    if (event.type === EventType.Meta || event.type === EventType.FullSnapshot) {
+    // A page view (a load, or a single-page app's navigation) answers every open click and leaves the page.
+    if (isPageView(event) || event.type === EventType.FullSnapshot) {
       respond(state);
-      if (event.type === EventType.Meta) state.page++;
+      if (isPageView(event)) state.page++;
       else indexSubmits(state, data.node);
       continue;
     }

@@ -13,7 +13,7 @@
  */
 
 import { EventType, type FrictionReport, IncrementalSource, type RrwebEvent } from "@replaya/recorder/wire";
-import { customTag, isClick } from "./events.ts";
+import { customTag, isClick, isPageView, pageUrlOf } from "./events.ts";
 import { ElementIndex } from "./elements.ts";
 import {
   advanceFriction,
@@ -138,8 +138,9 @@ export async function buildReport(
       report.endedAt = Math.max(report.endedAt, event.timestamp);
       addSignals(detectFriction([event], state, config));
       const data = isObject(event.data) ? event.data : {};
-      if (event.type === EventType.Meta && typeof data.href === "string") {
-        page = shorten(data.href, 2_000);
+      const href = pageUrlOf(event); // a page load, or an in-page navigation of a single-page app
+      if (typeof href === "string") {
+        page = shorten(href, 2_000);
         if (report.pages.at(-1)?.url !== page) {
           if (report.pages.length >= limits.maxPages) {
             truncate("pages", limits.maxPages);
@@ -188,7 +189,7 @@ function actionOf(event: RrwebEvent, elements: ElementIndex): string | undefined
   const data = isObject(event.data) ? event.data : {};
   const target = typeof data.id === "number" ? elements.describe(data.id) : undefined;
   const on = target ? ` on ${target}` : "";
-  if (event.type === EventType.Meta) return "opened the page";
+  if (isPageView(event)) return "opened the page";
   if (event.type !== EventType.IncrementalSnapshot) return undefined;
   if (isClick(event)) return `clicked${on}`;
   if (data.source === IncrementalSource.Input && data.userTriggered !== false) {

@@ -442,6 +442,12 @@ export const OPENAPI = {
           errors: { type: "integer" },
           dropped: { type: "integer" },
           friction: ref("FrictionCounts"),
+          urls: {
+            type: "array",
+            items: { type: "string" },
+            maxItems: 20,
+            description: "every page URL (loads and in-page navigations), distinct; the `url` filter matches them",
+          },
         },
       },
       FrictionCounts: {

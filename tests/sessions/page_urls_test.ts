@@ -12,6 +12,8 @@ import { listSessions } from "../../lib/sessions/list.ts";
 import { batchStatsOf, encodeEvents, MAX_PAGE_URLS_HEADER } from "../../lib/sessions/codec.ts";
 import { MAX_PAGE_URL_LENGTH, MAX_PAGE_URLS, statsOf } from "../../lib/sessions/events.ts";
 import type { RrwebEvent } from "@replaya/recorder/wire";
+import { countSignals, detectFriction, newFrictionState } from "../../lib/sessions/friction.ts";
+import { buildReport } from "../../lib/sessions/report.ts";
 
 const meta = (t: number, href: unknown): RrwebEvent => ({ type: 4, timestamp: t, data: { href, width: 1, height: 1 } });
 /** What the recorder writes for an in-page navigation. */
@@ -122,3 +124,37 @@ storeTest(
     );
   },
 );
+
+Deno.test("page views: an in-page navigation answers a click (no dead click), like a page load", () => {
+  const click = (t: number): RrwebEvent => ({ type: 3, timestamp: t, data: { source: 2, type: 2, id: 7, x: 1, y: 1 } });
+  const move = (t: number): RrwebEvent => ({ type: 3, timestamp: t, data: { source: 1, positions: [] } });
+  const dead = (events: RrwebEvent[]) => countSignals(detectFriction(events, newFrictionState())).dead ?? 0;
+  assert.equal(dead([click(1000), move(5000)]), 1, "unanswered: dead");
+  assert.equal(dead([click(1000), nav(1200, "https://app.example/next"), move(5000)]), 0);
+  assert.equal(dead([click(1000), meta(1200, "https://app.example/next"), move(5000)]), 0);
+});
+
+storeTest("page views: the report lists a single-page app's routes as its pages", async ({ store }) => {
+  const t0 = Date.UTC(2026, 10, 20, 10);
+  let now = t0;
+  const sessions = new Sessions({ store, now: () => now, leaseMs: Infinity });
+  const { id } = await sessions.create({ url: "https://app.example/" });
+  await sessions.appendEvents(id, {
+    writerId: "w",
+    batch: 0,
+    events: [
+      meta(t0, "https://app.example/"),
+      { type: 2, timestamp: t0 + 1, data: { node: { type: 0, id: 1, childNodes: [] } } },
+      nav(t0 + 4000, "https://app.example/reports"),
+      nav(t0 + 9000, "https://app.example/"),
+    ],
+  });
+  now = t0 + 10_000;
+  await sessions.stop(id);
+  const report = (await buildReport(sessions, id))!;
+  assert.deepEqual(report.pages.map((p) => [p.url, p.at - t0]), [
+    ["https://app.example/", 0],
+    ["https://app.example/reports", 4000],
+    ["https://app.example/", 9000],
+  ]);
+});
