@@ -73,7 +73,11 @@ export function FrictionPanel({ id, report }: { id: string; report?: FrictionRep
                 <td>
                   {LABEL[s.kind]}
                   {s.detail ? ` (${s.detail})` : ""}
-                  {s.count ? ` ×${s.count}` : ""}
+                  {!s.count
+                    ? ""
+                    : s.kind === "abandoned_form"
+                    ? ` (${s.count} field${s.count === 1 ? "" : "s"})`
+                    : ` ×${s.count}`}
                 </td>
                 <td>{s.element ?? (s.nodeId !== undefined ? `node #${s.nodeId}` : "—")}</td>
                 <td class="url">{s.page ?? "—"}</td>

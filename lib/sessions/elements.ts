@@ -10,6 +10,7 @@
  * @module
  */
 
+const DOCUMENT = 0;
 const ELEMENT = 2;
 const TEXT = 3;
 const MAX_NODES = 200_000;
@@ -23,6 +24,8 @@ const NO_TEXT = new Set(["script", "style", "noscript", "template"]);
 
 interface Node {
   tag?: string;
+  /** The document itself (a page scroll's target). */
+  document?: boolean;
   attrs?: Record<string, unknown>;
   text?: string;
   parent?: number;
@@ -50,6 +53,7 @@ export class ElementIndex {
   /** `tag#id “text”` for the node (or its closest interactive ancestor); undefined when unknown. */
   describe(id: number | undefined): string | undefined {
     let node = id === undefined ? undefined : this.#nodes.get(id);
+    if (node?.document) return "document";
     if (node && node.tag === undefined && node.parent !== undefined) node = this.#nodes.get(node.parent);
     if (!node?.tag) return undefined;
     for (let cursor: Node | undefined = node, i = 0; cursor && i < MAX_CLIMB; i++) {
@@ -89,6 +93,7 @@ export class ElementIndex {
       const { node, parent } = stack.pop()!;
       if (!isObject(node) || typeof node.id !== "number") continue;
       const entry: Node = { parent, children: [] };
+      if (node.type === DOCUMENT) entry.document = true;
       if (node.type === ELEMENT && typeof node.tagName === "string") {
         entry.tag = node.tagName.toLowerCase();
         if (isObject(node.attributes)) entry.attrs = node.attributes;

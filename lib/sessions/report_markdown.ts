@@ -47,7 +47,12 @@ export function renderReportMarkdown(report: FrictionReport): string {
   else {
     lines.push("| At | Signal | Element | Page |", "| --- | --- | --- | --- |");
     for (const s of report.signals) {
-      const what = FRICTION_LABELS[s.kind] + (s.detail ? ` (${esc(s.detail)})` : "") + (s.count ? ` ×${s.count}` : "");
+      const count = !s.count
+        ? ""
+        : s.kind === "abandoned_form"
+        ? ` (${s.count} field${s.count === 1 ? "" : "s"})`
+        : ` ×${s.count}`;
+      const what = FRICTION_LABELS[s.kind] + (s.detail ? ` (${esc(s.detail)})` : "") + count;
       const element = s.element ? esc(s.element) : s.nodeId !== undefined ? `node ${s.nodeId}` : "";
       const node = s.element && s.nodeId !== undefined ? ` (node ${s.nodeId})` : "";
       lines.push(`| ${at(s.at)} | ${what} | ${element}${node} | ${s.page ? esc(s.page) : ""} |`);

@@ -42,7 +42,7 @@ storeTest("report: each signal once, with element and page; JSON and Markdown de
       ["rage", 1_000, "button#buy “Buy now”", "https://shop.example/products"],
       ["dead", 3_000, "div.promo “Free shipping”", "https://shop.example/products"],
       ["error_click", 7_000, "a “Pay | **now** <b>”", "https://shop.example/products"],
-      ["thrash", 9_400, undefined, "https://shop.example/products"],
+      ["thrash", 9_400, "document", "https://shop.example/products"],
       ["abandoned_form", 14_000, "input[name=email] “you@example.com”", "https://shop.example/checkout"],
     ],
   );
