@@ -283,6 +283,9 @@ export class TileState {
         if (data?.tag === "replaya.error") this.#errors++;
         else if (data?.tag === "replaya.identify" && typeof payload?.userId === "string" && payload.userId) {
           this.#user = payload.userId;
+        } // An in-page navigation of a single-page app.
+        else if (data?.tag === "replaya.page" && typeof payload?.href === "string" && payload.href) {
+          this.#page = payload.href;
         }
         break;
       }
