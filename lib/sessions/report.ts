@@ -7,7 +7,8 @@
  * Bounded: at most `maxEvents` events and `maxMs` of reading, and at most
  * so many signals, pages and errors; when a bound stops it, the report says
  * `truncated` and covers the session up to `endedAt`. Deterministic: the
- * same stream gives the same report.
+ * same stream gives the same report, so an ended session's is kept (256
+ * per process) and later requests read only its first records and tail.
  *
  * @module
  */
@@ -57,6 +58,10 @@ export interface ReportOptions {
 /** Same as the server's clock tolerance: a heartbeat advances the detector to its time less this. */
 const CLOCK_SKEW_MS = 2_000;
 const MAX_TEXT = 300;
+/** Reports of ended sessions kept per service (an ended stream never changes), newest use last. */
+const CACHED_REPORTS = 256;
+const cache = new WeakMap<Sessions, Map<string, FrictionReport>>();
+
 /** Interactions remembered for naming signals (a signal refers to one of the last few). */
 const MAX_SEEN = 4_096;
 
@@ -74,6 +79,16 @@ export async function buildReport(
 ): Promise<FrictionReport | undefined> {
   const details = await sessions.details(id);
   if (!details) return undefined;
+  // An ended session's report is built once (the page, the CLI and agents ask again); custom bounds are not cached.
+  const cacheable = !details.live && !options.limits && !options.clock && !options.friction;
+  const reports = cache.get(sessions) ?? new Map<string, FrictionReport>();
+  cache.set(sessions, reports);
+  const known = cacheable ? reports.get(id) : undefined;
+  if (known) {
+    reports.delete(id);
+    reports.set(id, known);
+    return structuredClone(known);
+  }
   const limits = { ...REPORT_LIMITS, ...options.limits };
   const clock = options.clock ?? (() => performance.now());
   const config = options.friction ?? sessions.friction;
@@ -181,6 +196,11 @@ export async function buildReport(
     p.durationMs = Math.max(0, (report.pages[i + 1]?.at ?? report.endedAt) - p.at);
   });
   if (page) report.ended.page = page;
+  // Not a time-truncated one: a later try may get further.
+  if (cacheable && !report.live && report.truncated?.reason !== "time") {
+    reports.set(id, structuredClone(report));
+    if (reports.size > CACHED_REPORTS) reports.delete(reports.keys().next().value!);
+  }
   return report;
 }
 

@@ -64,7 +64,7 @@ storeTest("report: each signal once, with element and page; JSON and Markdown de
   assert.deepEqual(details?.end?.friction, report.counts);
 
   // Deterministic: built again, the same; the Markdown matches the stored snapshot (the id aside).
-  assert.deepEqual(await buildReport(sessions, id), report);
+  assert.deepEqual(await buildReport(sessions, id, { limits: {} }), report, "rebuilt (custom bounds: not cached)");
   const markdown = renderReportMarkdown(report).replaceAll(id, "<id>");
   if (Deno.env.get("UPDATE_SNAPSHOTS")) await Deno.writeTextFile(SNAPSHOT, markdown);
   assert.equal(markdown, await Deno.readTextFile(SNAPSHOT));
@@ -107,4 +107,37 @@ storeTest("report: a live session is live, its forms not yet abandoned", async (
   assert.match(renderReportMarkdown(report), /Status: live/);
   // The running counts the list uses while live agree.
   assert.deepEqual((await sessions.running(id)).friction, report.counts);
+});
+
+storeTest("report: an ended session's report is built once; a live one's each time", async ({ store: raw }) => {
+  let fullReads = 0;
+  const store = new Proxy(raw, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (name === "read") {
+        return (...args: Parameters<typeof raw.read>) => {
+          const from = args[1]?.from as { seqNum?: number } | undefined;
+          // The whole recording is read from seq 0 with no count (details reads its first 2 records).
+          if (args[0].startsWith("sessions/") && from?.seqNum === 0 && args[1]?.count !== 2) fullReads++;
+          return target.read(...args);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const clock = { now: T0 };
+  const sessions = new Sessions({ store, now: () => clock.now });
+  const ended = await record(sessions, clock);
+  const first = (await buildReport(sessions, ended))!;
+  const reads = fullReads;
+  assert.ok(reads > 0);
+  first.signals.length = 0; // a caller changing its copy changes nothing kept
+  const again = (await buildReport(sessions, ended))!;
+  assert.equal(fullReads, reads, "served from memory");
+  assert.equal(again.signals.length, 5);
+  const live = await record(sessions, clock, { stop: false });
+  await buildReport(sessions, live);
+  const afterLive = fullReads;
+  await buildReport(sessions, live);
+  assert.ok(fullReads > afterLive, "a live session is read again");
 });
