@@ -56,7 +56,7 @@ export interface ReplayaApi {
   consent(granted: boolean): void;
   /** Starts recording (a new session after `stop()`; with `autoStart: false`, the first). */
   start(): void;
-  /** Sends buffered events now, with keepalive requests (they survive a navigation). */
+  /** Sends buffered events now, with keepalive requests (they survive a navigation); resolves once they are sent off, not delivered. */
   flush(): Promise<void>;
   /** Flushes, ends the session and stops recording until `start()`. */
   stop(): Promise<void>;
