@@ -146,7 +146,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/api", assetRoutes(assetStore, deps.assets, auth));
   app.route("/api/wall", wallRoutes(sessions, auth, deps.shutdown));
   // The MCP tools are clients of the JSON API: they call this app in-process with the caller's own credentials.
-  app.route("/mcp", mcpRoutes(auth, (request, env) => app.fetch(request, env)));
+  app.route("/mcp", mcpRoutes(auth, (request, env) => app.fetch(request, env), config.http.bodyTimeoutMs));
   app.notFound((c) =>
     c.req.path.startsWith("/api/") ? jsonError(c, 404, "not_found", "no such route") : c.text("Not found", 404)
   );

@@ -12,16 +12,25 @@ import { Hono } from "hono";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { DashboardAuth } from "../lib/auth/dashboard.ts";
 import { jsonError } from "../lib/http/errors.ts";
+import { BodyError, readBody } from "../lib/http/body.ts";
 import { Api } from "../cli/api.ts";
 import { createMcpServer } from "../cli/mcp_tools.ts";
 
 /** Requests to the app itself, with the environment Deno.serve gave this request (the client address). */
 export type AppFetch = (request: Request, env: unknown) => Response | Promise<Response>;
 
-/** The `/mcp` route. */
-export function mcpRoutes(auth: DashboardAuth, appFetch: AppFetch): Hono {
+/** An MCP request is one small JSON-RPC message (tool name and arguments). */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** The `/mcp` route; `timeoutMs` bounds the wait for a request body. */
+export function mcpRoutes(auth: DashboardAuth, appFetch: AppFetch, timeoutMs: number): Hono {
   const app = new Hono();
-  app.all("/", async (c) => {
+  // Stateless: no session to resume (GET) or end (DELETE).
+  app.on(["GET", "DELETE", "PUT", "PATCH"], "/", (c) => {
+    c.header("Allow", "POST");
+    return jsonError(c, 405, "method_not_allowed", "MCP over streamable HTTP here is stateless: POST only");
+  });
+  app.post("/", async (c) => {
     const viewer = await auth.viewer(c);
     if (!viewer.authenticated && !viewer.readToken) {
       if (viewer.retryAfterSecs !== undefined) {
@@ -42,11 +51,20 @@ export function mcpRoutes(auth: DashboardAuth, appFetch: AppFetch): Hono {
         return Promise.resolve(appFetch(request, c.env));
       },
     });
+    let parsedBody: unknown;
+    try {
+      parsedBody = JSON.parse(
+        new TextDecoder().decode(await readBody(c.req.raw, { maxBytes: MAX_BODY_BYTES, timeoutMs })),
+      );
+    } catch (error) {
+      if (error instanceof BodyError) return jsonError(c, error.status, error.code, error.message);
+      return jsonError(c, 400, "invalid_json", "the body is not JSON");
+    }
     const server = createMcpServer(api);
     const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
     await server.connect(transport);
     try {
-      return await transport.handleRequest(c.req.raw);
+      return await transport.handleRequest(c.req.raw, { parsedBody });
     } finally {
       // The answer is whole (JSON mode); nothing stays open.
       await server.close();

@@ -133,6 +133,18 @@ serverTest("mcp: over streamable HTTP at /mcp behind a read token", async ({ url
     assert.equal(res.status, 401);
     assert.equal((await res.json()).error.code, "login_required");
   }
+  // Hostile or wrong requests: bounded, refused with JSON before the MCP server runs.
+  const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const huge = await fetchWhole(`${url}/mcp`, { method: "POST", headers: auth, body: "[" + " ".repeat(100_000) + "]" });
+  assert.equal(huge.status, 413);
+  assert.equal((await huge.json()).error.code, "payload_too_large");
+  const notJson = await fetchWhole(`${url}/mcp`, { method: "POST", headers: auth, body: "{nope" });
+  assert.equal(notJson.status, 400);
+  assert.equal((await notJson.json()).error.code, "invalid_json");
+  const get = await fetchWhole(`${url}/mcp`, { headers: auth });
+  assert.equal(get.status, 405);
+  assert.equal((await get.json()).error.code, "method_not_allowed");
+
   const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
     requestInit: { headers: { authorization: `Bearer ${token}` } },
   });
