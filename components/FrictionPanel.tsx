@@ -25,13 +25,24 @@ function clock(ms: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
-/** The panel; `report` undefined when it could not be built (the store failed): says so. */
-export function FrictionPanel({ id, report }: { id: string; report?: FrictionReport }) {
+/**
+ * The panel: `loading` while the player asks for the report, `report` undefined when it could not be built
+ * (the store failed), which it says.
+ */
+export function FrictionPanel({ id, report, loading }: { id: string; report?: FrictionReport; loading?: boolean }) {
   const links = (
     <span class="report-links">
       <a href={`/api/sessions/${id}/report.md`}>Markdown</a> · <a href={`/api/sessions/${id}/report`}>JSON</a>
     </span>
   );
+  if (!report && loading) {
+    return (
+      <section class="friction-report" data-testid="friction-report" data-state="loading">
+        <h2>Friction report</h2>
+        <p class="muted">Building the report… {links}</p>
+      </section>
+    );
+  }
   if (!report) {
     return (
       <section class="friction-report" data-testid="friction-report" data-state="failed">
@@ -46,9 +57,7 @@ export function FrictionPanel({ id, report }: { id: string; report?: FrictionRep
       <h2>
         Friction report {links}
       </h2>
-      {report.live && (
-        <p class="muted">Live: as of when this page was loaded; abandoned forms are decided at the end.</p>
-      )}
+      {report.live && <p class="muted">Live: as of when it was built; abandoned forms are decided at the end.</p>}
       {report.truncated && (
         <p class="notice" data-testid="report-truncated">
           The report stopped at its {report.truncated.reason}{" "}

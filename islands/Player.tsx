@@ -12,7 +12,9 @@ import { Fragment, type JSX } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ReplayController, type ReplayState } from "./player/controller.ts";
 import { Feed } from "./player/Feed.tsx";
-import { frictionFeedItems, type FrictionSignalProp, mergeFeed } from "./player/feed.ts";
+import { frictionFeedItems, mergeFeed } from "./player/feed.ts";
+import type { FrictionReport } from "@replaya/recorder/wire";
+import { FrictionPanel } from "../components/FrictionPanel.tsx";
 import { formatClock } from "./player/format.ts";
 import { showEndedInHeader } from "./player/header_status.ts";
 import { inactiveTotal } from "./player/inactivity.ts";
@@ -35,10 +37,10 @@ export interface PlayerProps {
   /** Origin of the API; "" (default) is the page's own. */
   apiBase?: string;
   /**
-   * Friction signals from the server's report (lib/sessions/report.ts, built for the page's report panel): rows in
-   * the feed and marks on the timeline. A live session's are those found when the page was rendered.
+   * The server's friction report (lib/sessions/report.ts) when it was built already; otherwise the player asks
+   * for it once the replay shows. Shown as a panel below the player, its signals as feed rows and timeline marks.
    */
-  signals?: FrictionSignalProp[];
+  report?: FrictionReport;
 }
 
 // The clock re-renders the view at most this often while playing.
@@ -207,7 +209,8 @@ export default function Player(props: PlayerProps): JSX.Element {
     return () => document.removeEventListener("keydown", onKey);
   }, [controller]);
 
-  const friction = useMemo(() => frictionFeedItems(props.signals ?? []), [props.signals]);
+  const report = useFrictionReport(props, state.playable || state.ended || state.error !== undefined);
+  const friction = useMemo(() => frictionFeedItems(report.report?.signals ?? []), [report.report]);
   // Only within what has loaded: a signal past the loaded end would sit on the timeline's edge.
   const end = state.eventCount ? state.origin + state.total : -Infinity;
   const loaded = useMemo(() => friction.filter((item) => item.ts <= end), [friction, end]);
@@ -222,120 +225,147 @@ export default function Player(props: PlayerProps): JSX.Element {
   const idle = inactiveTotal(state.inactive);
 
   return (
-    <div
-      class="rp"
-      ref={root}
-      data-testid="player"
-      data-status={state.status}
-      data-events={state.eventCount}
-      data-playing={state.playing ? "true" : "false"}
-      data-speed={state.speed}
-      data-skips={state.skips}
-      data-session-id={props.sessionId}
-    >
-      <div class="rp-main">
-        <div class="rp-stage" ref={stage}>
-          <div class="rp-mount" ref={mountPoint} />
-          {message
-            ? (
-              <div class="rp-overlay" role="status">
-                {state.ended || state.caughtUp || state.error ? null : <span class="rp-spinner" aria-hidden="true" />}
-                <p>{message}</p>
-              </div>
-            )
-            : null}
-          {help ? <ShortcutHelp onClose={() => setHelp(false)} /> : null}
-          {failed > 0 && !noticeClosed
-            ? (
-              <div class="rp-assets" role="status" data-testid="asset-notice" data-count={failed}>
-                <span>
-                  {assetNotice(failed, failures.hosts(globalThis.location?.origin ?? ""), assets.current.enabled)}
-                </span>
-                <button
-                  type="button"
-                  class="rp-button rp-close"
-                  aria-label="Dismiss"
-                  onClick={() => setNoticeClosed(true)}
-                >
-                  ×
-                </button>
-              </div>
-            )
-            : null}
-        </div>
-        <div class="rp-controls">
-          <button
-            type="button"
-            class="rp-button rp-play"
-            data-testid="play-toggle"
-            aria-label={state.playing ? "Pause" : "Play"}
-            title={state.playing ? "Pause (Space, K)" : "Play (Space, K)"}
-            disabled={!state.playable}
-            onClick={() => controller.togglePlay()}
-          >
-            {state.playing ? <PauseIcon /> : <PlayIcon />}
-          </button>
-          <span class="rp-time" aria-label="Time">
-            <span data-testid="current-time">{formatClock(current)}</span>
-            <span aria-hidden="true">/</span>
-            <span data-testid="total-time">{formatClock(state.total)}</span>
-          </span>
-          <Timeline
-            total={state.total}
-            current={current}
-            markers={markers}
-            inactive={state.inactive}
-            skipping={state.skipInactive}
-            disabled={!state.playable}
-            onSeek={seek}
-          />
-          <span class="rp-status" aria-live="polite">
-            <StatusBadge state={state} onJump={() => controller.jumpToLive()} />
-          </span>
-        </div>
-        <div class="rp-options">
-          <div class="rp-speeds" role="group" aria-label="Playback speed">
-            {SPEEDS.map((speed) => (
-              <button
-                key={speed}
-                type="button"
-                class="rp-button rp-speed"
-                data-speed={speed}
-                aria-pressed={state.speed === speed ? "true" : "false"}
-                title="Slower / faster: < and >"
-                onClick={() => controller.setSpeed(speed)}
-              >
-                {speed === 0.5 ? "½" : speed}×
-              </button>
-            ))}
+    <>
+      <div
+        class="rp"
+        ref={root}
+        data-testid="player"
+        data-status={state.status}
+        data-events={state.eventCount}
+        data-playing={state.playing ? "true" : "false"}
+        data-speed={state.speed}
+        data-skips={state.skips}
+        data-session-id={props.sessionId}
+      >
+        <div class="rp-main">
+          <div class="rp-stage" ref={stage}>
+            <div class="rp-mount" ref={mountPoint} />
+            {message
+              ? (
+                <div class="rp-overlay" role="status">
+                  {state.ended || state.caughtUp || state.error ? null : <span class="rp-spinner" aria-hidden="true" />}
+                  <p>{message}</p>
+                </div>
+              )
+              : null}
+            {help ? <ShortcutHelp onClose={() => setHelp(false)} /> : null}
+            {failed > 0 && !noticeClosed
+              ? (
+                <div class="rp-assets" role="status" data-testid="asset-notice" data-count={failed}>
+                  <span>
+                    {assetNotice(failed, failures.hosts(globalThis.location?.origin ?? ""), assets.current.enabled)}
+                  </span>
+                  <button
+                    type="button"
+                    class="rp-button rp-close"
+                    aria-label="Dismiss"
+                    onClick={() => setNoticeClosed(true)}
+                  >
+                    ×
+                  </button>
+                </div>
+              )
+              : null}
           </div>
-          <label class="rp-toggle" title={idle ? `${Math.round(idle / 1000)} s without activity` : undefined}>
-            <input
-              type="checkbox"
-              data-testid="skip-inactive"
-              checked={state.skipInactive}
-              onChange={(event) => controller.setSkipInactive(event.currentTarget.checked)}
+          <div class="rp-controls">
+            <button
+              type="button"
+              class="rp-button rp-play"
+              data-testid="play-toggle"
+              aria-label={state.playing ? "Pause" : "Play"}
+              title={state.playing ? "Pause (Space, K)" : "Play (Space, K)"}
+              disabled={!state.playable}
+              onClick={() => controller.togglePlay()}
+            >
+              {state.playing ? <PauseIcon /> : <PlayIcon />}
+            </button>
+            <span class="rp-time" aria-label="Time">
+              <span data-testid="current-time">{formatClock(current)}</span>
+              <span aria-hidden="true">/</span>
+              <span data-testid="total-time">{formatClock(state.total)}</span>
+            </span>
+            <Timeline
+              total={state.total}
+              current={current}
+              markers={markers}
+              inactive={state.inactive}
+              skipping={state.skipInactive}
+              disabled={!state.playable}
+              onSeek={seek}
             />
-            Skip inactivity
-          </label>
-          {state.reconnecting && !state.ended ? <span class="rp-hint" role="status">Reconnecting…</span> : null}
-          <button
-            type="button"
-            class="rp-button rp-help-button"
-            data-testid="shortcuts-button"
-            aria-label="Keyboard shortcuts"
-            aria-expanded={help ? "true" : "false"}
-            title="Keyboard shortcuts (?)"
-            onClick={() => setHelp((open) => !open)}
-          >
-            ?
-          </button>
-          <Legend />
+            <span class="rp-status" aria-live="polite">
+              <StatusBadge state={state} onJump={() => controller.jumpToLive()} />
+            </span>
+          </div>
+          <div class="rp-options">
+            <div class="rp-speeds" role="group" aria-label="Playback speed">
+              {SPEEDS.map((speed) => (
+                <button
+                  key={speed}
+                  type="button"
+                  class="rp-button rp-speed"
+                  data-speed={speed}
+                  aria-pressed={state.speed === speed ? "true" : "false"}
+                  title="Slower / faster: < and >"
+                  onClick={() => controller.setSpeed(speed)}
+                >
+                  {speed === 0.5 ? "½" : speed}×
+                </button>
+              ))}
+            </div>
+            <label class="rp-toggle" title={idle ? `${Math.round(idle / 1000)} s without activity` : undefined}>
+              <input
+                type="checkbox"
+                data-testid="skip-inactive"
+                checked={state.skipInactive}
+                onChange={(event) => controller.setSkipInactive(event.currentTarget.checked)}
+              />
+              Skip inactivity
+            </label>
+            {state.reconnecting && !state.ended ? <span class="rp-hint" role="status">Reconnecting…</span> : null}
+            <button
+              type="button"
+              class="rp-button rp-help-button"
+              data-testid="shortcuts-button"
+              aria-label="Keyboard shortcuts"
+              aria-expanded={help ? "true" : "false"}
+              title="Keyboard shortcuts (?)"
+              onClick={() => setHelp((open) => !open)}
+            >
+              ?
+            </button>
+            <Legend />
+          </div>
         </div>
+        <Feed items={feed} origin={origin} current={current} onSeek={seek} />
       </div>
-      <Feed items={feed} origin={origin} current={current} onSeek={seek} />
-    </div>
+      <FrictionPanel id={props.sessionId} report={report.report} loading={report.loading} />
+    </>
   );
+}
+
+/**
+ * The report given in the props, or asked of the API once `due` (the replay shows): reading a long session's
+ * whole stream for it must not hold up the page or the first frame.
+ */
+function useFrictionReport(props: PlayerProps, due: boolean): { report?: FrictionReport; loading: boolean } {
+  const [report, setReport] = useState(props.report);
+  const [loading, setLoading] = useState(props.report === undefined);
+  useEffect(() => {
+    if (!due || !loading) return;
+    const abort = new AbortController();
+    const url = `${props.apiBase ?? ""}/api/sessions/${encodeURIComponent(props.sessionId)}/report`;
+    fetch(url, { signal: abort.signal, headers: { accept: "application/json" } })
+      .then((res) => res.ok ? res.json() as Promise<FrictionReport> : undefined)
+      .catch(() => undefined)
+      .then((body) => {
+        if (abort.signal.aborted) return;
+        setReport(body && Array.isArray(body.signals) ? body : undefined);
+        setLoading(false);
+      });
+    return () => abort.abort();
+  }, [due, loading, props.apiBase, props.sessionId]);
+  return { report, loading };
 }
 
 /** The `?` overlay: every shortcut. */

@@ -28,8 +28,7 @@ import { Layout } from "../components/Layout.tsx";
 import { Island } from "../components/Island.tsx";
 import { SORT_KEYS, type SortKey } from "../components/SessionRow.tsx";
 import { Filters } from "../components/Filters.tsx";
-import { FrictionPanel } from "../components/FrictionPanel.tsx";
-import { buildReport } from "../lib/sessions/report.ts";
+import { cachedReport } from "../lib/sessions/report.ts";
 import { SessionHeader } from "../components/SessionHeader.tsx";
 import { ErrorPage } from "../components/ErrorPage.tsx";
 import LiveSessions from "../islands/LiveSessions.tsx";
@@ -191,11 +190,8 @@ export function pageRoutes(deps: PageDeps): Hono {
         404,
       );
     }
-    // The report panel and the player's friction marks; a failed report leaves the page (and the replay) working.
-    const report = await buildReport(sessions, id).catch((error) => {
-      log.warn("friction report failed", { session: id }, error);
-      return undefined;
-    });
+    // Only an already built report: the player asks for one after its first frame (see cachedReport).
+    const report = cachedReport(sessions, id);
     return html(
       c,
       <Layout
@@ -219,10 +215,9 @@ export function pageRoutes(deps: PageDeps): Hono {
             sessionId: id,
             live: details.live,
             startedAt: details.meta.createdAt,
-            signals: report?.signals ?? [],
+            report,
           }}
         />
-        <FrictionPanel id={id} report={report} />
       </Layout>,
     );
   });

@@ -66,6 +66,16 @@ const cache = new WeakMap<Sessions, Map<string, FrictionReport>>();
 const MAX_SEEN = 4_096;
 
 /**
+ * The report of ended session `id` if one was built already, without reading anything: the session page
+ * renders it at once, and otherwise lets the player ask for it once the replay shows (a long session's
+ * report reads the whole stream, which the first frame must not wait for).
+ */
+export function cachedReport(sessions: Sessions, id: string): FrictionReport | undefined {
+  const known = cache.get(sessions)?.get(id);
+  return known && structuredClone(known);
+}
+
+/**
  * The report of session `id`, or undefined when there is no such session.
  *
  * @example

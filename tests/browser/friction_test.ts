@@ -57,6 +57,17 @@ browserTest("friction: each signal provoked once is reported once", async ({ ser
   await tab.evaluate(() => (globalThis as unknown as Win).replaya("stop"));
   await waitFor("the stop record", async () => (await readSession(server.url, id)).at(-1)?.kind === "stop");
 
+  // The player, before anything built the report: it asks for it after its first frame and shows one feed row,
+  // one timeline mark and one panel row per signal.
+  const player = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await player.goto(`${server.url}/sessions/${id}`);
+  await waitFor(
+    "friction rows in the feed",
+    async () => await player.locator('[data-testid="feed-item"][data-kind="friction"]').count() === 5,
+  );
+  assert.equal(await player.locator('.rp-marker[data-kind="friction"]').count(), 5);
+  assert.equal(await player.locator('[data-testid="report-signal"]').count(), 5);
+
   const report = await (await fetch(`${server.url}/api/sessions/${id}/report`)).json();
   const expected = { rage: 1, dead: 1, error_click: 1, thrash: 1, abandoned_form: 1 };
   assert.deepEqual(report.counts, expected, JSON.stringify(report.signals));
@@ -77,15 +88,4 @@ browserTest("friction: each signal provoked once is reported once", async ({ ser
   for (const label of ["Rage click", "Dead click", "Error click", "Thrashing", "Abandoned form"]) {
     assert.equal(md.split(`| ${label}`).length - 1, 1, `${label} once in the Markdown`);
   }
-
-  // The player: one feed row and one timeline mark per signal; the panel lists each once.
-  const player = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await player.goto(`${server.url}/sessions/${id}`);
-  await player.waitForSelector('[data-testid="player"][data-status="ready"], [data-testid="player"][data-events]');
-  await waitFor(
-    "friction rows in the feed",
-    async () => await player.locator('[data-testid="feed-item"][data-kind="friction"]').count() === 5,
-  );
-  assert.equal(await player.locator('.rp-marker[data-kind="friction"]').count(), 5);
-  assert.equal(await player.locator('[data-testid="report-signal"]').count(), 5);
 }, { pages: { "/friction": page } });

@@ -1,7 +1,9 @@
 /**
- * The session page's friction report panel (components/FrictionPanel.tsx):
- * server-rendered from the report, each signal once, page text escaped, and
- * the same signals handed to the player island for its feed and timeline.
+ * The session page's friction report panel (components/FrictionPanel.tsx,
+ * rendered by the player island): the page never waits for a report to be
+ * built (the player asks for it after its first frame); one built already is
+ * rendered at once, each signal once, page text escaped, and handed to the
+ * player island for its feed and timeline.
  */
 
 import assert from "node:assert/strict";
@@ -16,7 +18,18 @@ serverTest("session page: the friction report panel and the player's signals", a
     assert.equal((await sendBatch(url, s, { seq, events })).status, 200);
   }
   await post(`${url}/api/sessions/${s.sessionId}/stop`, {}, { authorization: `Bearer ${s.token}` });
-  const res = await fetchWhole(`${url}/sessions/${s.sessionId}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  const auth = { headers: { authorization: `Bearer ${ADMIN}` } };
+  // First view: nothing built yet, so the panel waits for the player and the island gets no report.
+  const first = await fetchWhole(`${url}/sessions/${s.sessionId}`, auth);
+  assert.equal(first.status, 200);
+  const before = await first.text();
+  assert.match(before, /data-testid="friction-report" data-state="loading"/);
+  const islandProps = (page: string) =>
+    JSON.parse(page.match(/<script type="application\/json" id="island-Player-[^"]*">(.*?)<\/script>/s)![1]);
+  assert.equal(islandProps(before).report, undefined);
+  // What the player asks for builds it; from then on the page renders it at once.
+  assert.equal((await fetchWhole(`${url}/api/sessions/${s.sessionId}/report`, auth)).status, 200);
+  const res = await fetchWhole(`${url}/sessions/${s.sessionId}`, auth);
   assert.equal(res.status, 200);
   const html = await res.text();
   assert.match(html, /data-testid="friction-report" data-signals="5"/);
@@ -25,8 +38,5 @@ serverTest("session page: the friction report panel and the player's signals", a
   assert.ok(html.includes("a “Pay | **now** &lt;b>”"), "page text is escaped");
   assert.ok(!html.includes("<b>”"));
   assert.match(html, new RegExp(`href="/api/sessions/${s.sessionId}/report.md"`));
-  const props = JSON.parse(
-    html.match(/<script type="application\/json" id="island-Player-[^"]*">(.*?)<\/script>/s)![1],
-  );
-  assert.deepEqual(props.signals.map((x: { kind: string }) => x.kind), kinds);
+  assert.deepEqual(islandProps(html).report.signals.map((x: { kind: string }) => x.kind), kinds);
 }, { env: { REPLAYA_ADMIN_TOKEN: ADMIN } });
