@@ -39,8 +39,12 @@ export type SessionItem =
 /** Headers that hold what bodies would (the identified user, the pages visited): sealed too under encryption at rest. */
 export const SEALED_HEADERS = ["u", "g"];
 
-/** Largest body of one record: 1 MiB metered minus room for our headers. */
-export const MAX_RECORD_BODY = 1024 * 1024 - 1024;
+/**
+ * Largest body of one record: 1 MiB metered minus room for our headers, as
+ * sealed under encryption at rest too (`u` and `g` grow to base64 of 40 bytes
+ * more, the body by 40: ~1.8 KiB at most, lib/store/encrypted.ts).
+ */
+export const MAX_RECORD_BODY = 1024 * 1024 - 2048;
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -121,8 +125,9 @@ export function batchStatsOf(record: StoredRecord): BatchStats | undefined {
 }
 
 /**
- * Bytes of the `g` header at most: the record's 1 KiB of header room
- * (MAX_RECORD_BODY) also holds `u` (≤ 200) and the rest (~150).
+ * Bytes of the `g` header at most: the record's 2 KiB of header room
+ * (MAX_RECORD_BODY) also holds `u` (≤ 200 characters) and the rest (~150),
+ * sealed or not.
  */
 export const MAX_PAGE_URLS_HEADER = 512;
 

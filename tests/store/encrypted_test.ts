@@ -160,3 +160,33 @@ storeTest(
     await assert.rejects(() => encrypted.read(other), /fails authentication/);
   },
 );
+
+storeTest(
+  "encrypted: a full-size framed batch with the longest user id and page URLs still fits a record",
+  async ({ store, prefix }) => {
+    const sessions = new Sessions({ store: await encrypt(withPrefix(store, prefix)) });
+    const meta = await sessions.create({ url: "https://shop.test/" });
+    const t = meta.createdAt;
+    // Incompressible: the gzip'd batch spans two records, the first one full.
+    const noise = Array.from({ length: 3 }, () => {
+      const bytes = new Uint8Array(400_000);
+      for (let at = 0; at < bytes.length; at += 65_536) crypto.getRandomValues(bytes.subarray(at, at + 65_536));
+      return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    });
+    const long = (i: number) => `https://shop.test/${String(i).repeat(300)}`;
+    const batch: RrwebEvent[] = [
+      { type: 4, timestamp: t, data: { href: long(1), width: 1, height: 1 } },
+      { type: 4, timestamp: t + 1, data: { href: long(2), width: 1, height: 1 } },
+      { type: 5, timestamp: t + 2, data: { tag: "replaya.identify", payload: { userId: "é".repeat(250) } } },
+      ...noise.map((n, i) => ({ type: 5, timestamp: t + 3 + i, data: { tag: "replaya.track", payload: { name: n } } })),
+    ];
+    await sessions.appendEvents(meta.id, { writerId: "w", batch: 0, events: batch });
+    const raw = await rawRecords(withPrefix(store, prefix), streamOf(meta.id));
+    const first = raw.find((r) => new Map(r.headers).get("f")?.startsWith("0/"));
+    assert.ok(first && new Map(first.headers).get("u")?.startsWith("~"), "a framed first record with a sealed user id");
+    const items = await Array.fromAsync(sessions.read(meta.id));
+    const events = items.find((i) => i.kind === "events");
+    assert.equal(events?.kind === "events" && events.events.length, batch.length);
+    await sessions.stop(meta.id);
+  },
+);
