@@ -213,8 +213,9 @@ export async function withEncryption(store: StreamStore, options: EncryptionOpti
     if (!isSealed(body)) return body;
     const kid = body.subarray(MAGIC.length, HEAD_BYTES);
     let key = await cached(stream);
-    if (key && !sameBytes(key.kid, kid)) {
-      keys.delete(stream); // replaced elsewhere (deleted and recreated): look again once
+    if (!key || !sameBytes(key.kid, kid)) {
+      // Made by another process since this one looked (or replaced there): look again once.
+      keys.delete(stream);
       key = await cached(stream);
     }
     if (!key || !sameBytes(key.kid, kid)) {

@@ -190,3 +190,22 @@ storeTest(
     await sessions.stop(meta.id);
   },
 );
+
+storeTest(
+  "encrypted: two processes share one stream's key: each reads the other's records, one key record",
+  async ({ store, prefix }) => {
+    const raw = withPrefix(store, prefix);
+    const key = masterKey();
+    const a = await encrypt(raw, key);
+    const b = await encrypt(raw, key);
+    await a.createStream("shared");
+    assert.deepEqual((await b.read("shared")).records, [], "b reads first, before any key exists");
+    await a.append("shared", [{ body: new TextEncoder().encode(SECRET), timestamp: Date.now() }]);
+    const [record] = (await b.read("shared")).records;
+    assert.equal(new TextDecoder().decode(record.body), SECRET);
+    // And b writes under the same key a made (its first append finds it, never makes a second).
+    await b.append("shared", [{ body: new TextEncoder().encode("from b"), timestamp: Date.now() }]);
+    assert.equal((await rawRecords(raw, `${KEY_PREFIX}shared`)).length, 1, "one key record");
+    assert.deepEqual((await a.read("shared")).records.map((r) => new TextDecoder().decode(r.body)), [SECRET, "from b"]);
+  },
+);
