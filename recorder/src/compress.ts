@@ -42,10 +42,24 @@ export interface GzipHost {
   gzip(text: string): Promise<Uint8Array<ArrayBuffer>>;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(id: unknown): void;
+  /** The worker could not be used: later page loads of this tab need not try (and be reported by the CSP) again. */
+  remember?(): void;
+}
+
+/** sessionStorage key set when this tab's pages cannot use the worker. */
+export const NO_WORKER_KEY = "replaya:gzip-main-thread";
+
+function tabStorage(): Storage | undefined {
+  try {
+    return globalThis.sessionStorage;
+  } catch {
+    return undefined;
+  }
 }
 
 function browserWorker(): WorkerLike | undefined {
   if (typeof Worker !== "function" || typeof URL?.createObjectURL !== "function") return undefined;
+  if (tabStorage()?.getItem(NO_WORKER_KEY)) return undefined;
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
   try {
     return new Worker(url) as unknown as WorkerLike;
@@ -60,6 +74,11 @@ const defaultHost: GzipHost = {
   gzip,
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as number),
+  remember: () => {
+    try {
+      tabStorage()?.setItem(NO_WORKER_KEY, "1");
+    } catch { /* storage blocked: try again next page */ }
+  },
 };
 
 interface Job {
@@ -83,6 +102,7 @@ export function offThreadGzip(host: GzipHost = defaultHost): (text: string) => P
   const fallback = (job: Job) => host.gzip(job.text).then(job.resolve, job.reject);
   const abandon = () => {
     broken = true;
+    host.remember?.();
     try {
       worker?.terminate();
     } catch { /* already gone */ }
@@ -99,6 +119,8 @@ export function offThreadGzip(host: GzipHost = defaultHost): (text: string) => P
     try {
       worker = host.createWorker();
     } catch {
+      // Refused (a CSP without blob: workers): remembered for the tab.
+      host.remember?.();
       worker = undefined;
     }
     if (!worker) {

@@ -229,12 +229,13 @@ class FakeWorker implements WorkerLike {
 }
 
 function host(create: () => WorkerLike | undefined, clock = new FakeClock()) {
-  const used = { main: 0 };
+  const used = { main: 0, remembered: 0 };
   const h: GzipHost = {
     createWorker: create,
     gzip: (text) => (used.main++, gzip(text)),
     setTimeout: clock.setTimeout,
     clearTimeout: clock.clearTimeout,
+    remember: () => used.remembered++,
   };
   return { h, used, clock };
 }
@@ -253,6 +254,7 @@ Deno.test("offThreadGzip compresses in the worker, created once", async () => {
   assert.equal(created, 1);
   assert.equal(worker.posted, 2);
   assert.equal(used.main, 0);
+  assert.equal(used.remembered, 0);
 });
 
 Deno.test("offThreadGzip falls back to the main thread when the worker is blocked, fails or goes silent", async () => {
@@ -264,6 +266,7 @@ Deno.test("offThreadGzip falls back to the main thread when the worker is blocke
   assert.equal(await gunzip(await z1("a")), "a");
   assert.equal(await gunzip(await z1("b")), "b");
   assert.equal(blocked.used.main, 2);
+  assert.equal(blocked.used.remembered, 1, "the tab's next pages do not try again");
   // No Worker at all.
   const none = host(() => undefined);
   assert.equal(await gunzip(await offThreadGzip(none.h)("c")), "c");
@@ -275,6 +278,7 @@ Deno.test("offThreadGzip falls back to the main thread when the worker is blocke
   assert.equal(bad.terminated, true);
   assert.equal(await gunzip(await z3("e")), "e");
   assert.equal(bad.posted, 1, "not used again");
+  assert.equal(erroring.used.remembered, 1);
   // The worker answers without bytes (its CompressionStream failed): that job only is redone.
   const refusing = host(() => new FakeWorker("refuse"));
   assert.equal(await gunzip(await offThreadGzip(refusing.h)("f")), "f");
