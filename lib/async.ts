@@ -17,3 +17,17 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
   });
 }
+
+/**
+ * A pacer for long synchronous-looking work on the event loop (reading and decoding a whole session):
+ * `await pace()` after each step yields a macrotask once the steps since the last yield have held the loop
+ * for `sliceMs`, so responses already produced get written and other requests get a turn.
+ */
+export function slicer(sliceMs: number, now: () => number = () => performance.now()): () => Promise<void> {
+  let since = now();
+  return async () => {
+    if (now() - since < sliceMs) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    since = now();
+  };
+}

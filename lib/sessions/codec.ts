@@ -22,6 +22,7 @@
 
 import type { Header, RecordInput, StoredRecord } from "../store/mod.ts";
 import { concatBytes, gunzip, gzip } from "../bytes.ts";
+import { slicer } from "../async.ts";
 import type { FrictionCounts, RrwebEvent, SessionMeta, StopInfo } from "@replaya/recorder/wire";
 import { addPageUrls, type BatchStats, statsOf } from "./events.ts";
 import { BATCH_KINDS } from "./friction.ts";
@@ -170,6 +171,9 @@ export function parseFrictionHeader(value: string): FrictionCounts {
   return counts;
 }
 
+/** A reader decodes for this long at most before it lets the event loop run (see SessionDecoder). */
+const DECODE_SLICE_MS = 8;
+
 interface PartialFrame {
   batch: number;
   parts: Uint8Array[];
@@ -187,6 +191,9 @@ interface PartialFrame {
  */
 export class SessionDecoder {
   #seen = new Set<string>();
+  // Inflating a batch and parsing it resolves without a macrotask: without one now and then, a reader of a long
+  // session would decode all of it before a byte of its response is written, holding up every other request.
+  #pace = slicer(DECODE_SLICE_MS);
   #frames = new Map<string, PartialFrame>();
   /** Batches dropped because they were seen before. */
   duplicates = 0;
@@ -231,6 +238,7 @@ export class SessionDecoder {
     // Our own records, checked at ingest: bigger slices read faster.
     const json = await gunzip(concatBytes(frame.parts), 256 * 1024 * 1024, 64 * 1024);
     const events = JSON.parse(text.decode(json)) as RrwebEvent[];
+    await this.#pace();
     return [{ kind, seqNum, writerId, batch, events, stats: frame.stats }];
   }
 }
