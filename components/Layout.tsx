@@ -11,6 +11,8 @@ export interface LayoutProps {
   title: string;
   /** Entry bundles of the islands on this page (from the build manifest). */
   scripts?: string[];
+  /** The chunks those bundles import (from the build manifest), fetched together with them. */
+  preload?: string[];
   styles?: string[];
   /** Shows the logout button (with its CSRF token) when login is on. */
   logout?: { csrf: string };
@@ -25,7 +27,9 @@ export interface LayoutProps {
 }
 
 /** Wraps a page. */
-export function Layout({ title, scripts = [], styles = [], logout, active, bundles, children }: LayoutProps) {
+export function Layout(
+  { title, scripts = [], preload = [], styles = [], logout, active, bundles, children }: LayoutProps,
+) {
   const waiting = bundles && scripts.length > 0 ? bundles : undefined;
   return (
     <html lang="en">
@@ -37,6 +41,7 @@ export function Layout({ title, scripts = [], styles = [], logout, active, bundl
         <link rel="stylesheet" href="/static/app.css" />
         {styles.map((href) => <link key={href} rel="stylesheet" href={href} />)}
         {scripts.filter((src) => src).map((src) => <script key={src} type="module" src={src} />)}
+        {preload.map((href) => <link key={href} rel="modulepreload" href={href} />)}
         {waiting === "building" && <meta http-equiv="refresh" content="2" />}
       </head>
       <body>

@@ -57,6 +57,7 @@ export function pageRoutes(deps: PageDeps): Hono {
   const { sessions, auth } = deps;
   const app = new Hono();
   const island = (name: string) => deps.manifest().islands[name];
+  const imports = (name: string) => deps.manifest().imports?.[name] ?? [];
   /** Set while a development server is still building the island bundles (or failed to). */
   const bundles = () => deps.manifest().pending;
   const logoutOf = (c: Context) => {
@@ -119,6 +120,7 @@ export function pageRoutes(deps: PageDeps): Hono {
         title="Sessions"
         active="sessions"
         scripts={[island("LiveSessions")]}
+        preload={imports("LiveSessions")}
         bundles={bundles()}
         logout={logoutOf(c)}
       >
@@ -164,6 +166,7 @@ export function pageRoutes(deps: PageDeps): Hono {
         title="Live"
         active="live"
         scripts={[island("LiveWall")]}
+        preload={imports("LiveWall")}
         bundles={bundles()}
         styles={["/static/player.css"]}
         logout={logoutOf(c)}
@@ -197,6 +200,7 @@ export function pageRoutes(deps: PageDeps): Hono {
       <Layout
         title="Session"
         scripts={[island("Player")]}
+        preload={imports("Player")}
         bundles={bundles()}
         styles={["/static/player.css"]}
         logout={logoutOf(c)}
@@ -257,7 +261,14 @@ export function pageRoutes(deps: PageDeps): Hono {
     const latest = newest && { id: newest.id, createdAt: newest.createdAt, url: newest.url };
     return html(
       c,
-      <Layout title="Setup" active="setup" scripts={[island("Setup")]} bundles={bundles()} logout={logoutOf(c)}>
+      <Layout
+        title="Setup"
+        active="setup"
+        scripts={[island("Setup")]}
+        preload={imports("Setup")}
+        bundles={bundles()}
+        logout={logoutOf(c)}
+      >
         <h1>Record your site</h1>
         <Island
           name="Setup"

@@ -81,6 +81,21 @@ export interface BuildOptions {
   recorder?: "package" | "script";
 }
 
+/** The shared chunks (`chunk-….js`, beside it in `dir`) that bundle `file` imports, directly or through another. */
+async function chunksImported(dir: string, file: string): Promise<string[]> {
+  const found = new Set<string>();
+  const visit = async (name: string) => {
+    const code = await Deno.readTextFile(`${dir}/${name}`);
+    for (const [, chunk] of code.matchAll(/(?:from|import)\s*"\.\/(chunk-[\w-]+\.js)"/g)) {
+      if (found.has(chunk)) continue;
+      found.add(chunk);
+      await visit(chunk);
+    }
+  };
+  await visit(file);
+  return [...found].sort();
+}
+
 /**
  * Builds every island and the recorder (at the same time), then writes the
  * manifest. Bundles are built in a folder of their own and then moved beside
@@ -98,9 +113,11 @@ export async function build(root = ROOT, hash?: string, options: BuildOptions = 
   try {
     [names] = await Promise.all([buildIslands(root, out), buildRecorder(root, options.recorder ?? "package")]);
     const islands: Record<string, string> = {};
+    const imports: Record<string, string[]> = {};
     for (const name of names) {
       const file = `${out}/islands/${name}.js`;
       const hashed = `${name}-${await contentHash(file)}.js`;
+      imports[name] = (await chunksImported(`${out}/islands`, `${name}.js`)).map((c) => `/static/build/islands/${c}`);
       await Deno.rename(file, `${out}/islands/${hashed}`);
       islands[name] = `/static/build/islands/${hashed}`;
     }
@@ -111,6 +128,7 @@ export async function build(root = ROOT, hash?: string, options: BuildOptions = 
       sourceHash: hash ?? await sourceHash(root),
       islands,
       recorder: `/recorder/${recorderHash}.js`,
+      imports,
     };
     await Deno.mkdir(`${final}/islands`, { recursive: true });
     const files = new Set<string>();

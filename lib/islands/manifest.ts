@@ -34,6 +34,11 @@ export interface Manifest {
   /** URL path of the recorder IIFE */
   recorder: string;
   /**
+   * island name → URL paths of the shared chunks its entry imports, directly or not: preloaded with the entry
+   * (`<link rel="modulepreload">`), so the browser does not find them only once the entry has arrived
+   */
+  imports?: Record<string, string[]>;
+  /**
    * Only while a development server builds in the background (`building`: no
    * islands or recorder yet; pages work without their islands and say so) or
    * after that build failed (`failed`); never in a manifest file.
