@@ -29,3 +29,12 @@ Deno.test("layout: a failed build says so without reloading; pages without islan
   const built = renderToString(<Layout title="S" scripts={["/static/build/islands/X.js"]}>x</Layout>);
   assert.match(built, /<script type="module" src="\/static\/build\/islands\/X.js"><\/script>/);
 });
+
+Deno.test("layout: the chunks an island imports are preloaded with its entry", () => {
+  const html = renderToString(
+    <Layout title="S" scripts={["/static/build/islands/P.js"]} preload={["/static/build/islands/chunk-A.js"]}>
+      x
+    </Layout>,
+  );
+  assert.match(html, /<link rel="modulepreload" href="\/static\/build\/islands\/chunk-A.js"\/?>/);
+});
