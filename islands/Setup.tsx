@@ -9,7 +9,7 @@
  */
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import { snippet, type SnippetInitOptions } from "@replaya/recorder/snippet";
+import { scriptTagSnippet, snippet, type SnippetInitOptions } from "@replaya/recorder/snippet";
 import { relativeTime, shortUrl } from "../components/format.ts";
 
 /** A session, as the check shows it. */
@@ -37,6 +37,8 @@ export interface SnippetChoices {
   requireConsent: boolean;
   /** Percent of visitors' tabs recorded, 1–100. */
   samplePercent: number;
+  /** The loader with an inline `init` call, or the script tag alone with data attributes (for a strict CSP). */
+  form: "inline" | "tag";
 }
 
 /** The defaults: what a snippet without options does. */
@@ -45,6 +47,7 @@ export const DEFAULT_CHOICES: SnippetChoices = {
   captureNetwork: false,
   requireConsent: false,
   samplePercent: 100,
+  form: "inline",
 };
 
 /** The `init` options for the choices: only those that differ from the recorder's defaults. */
@@ -68,7 +71,9 @@ export default function Setup({ endpoint, projectKey, latest, testPage = false }
   const [listening, setListening] = useState(false);
   const [now, setNow] = useState<number | undefined>(undefined);
   const code = useRef<HTMLElement>(null);
-  const text = snippet({ endpoint, projectKey, init: initOptions(choices), multiline: true });
+  const text = choices.form === "tag"
+    ? scriptTagSnippet({ endpoint, projectKey, init: initOptions(choices) })
+    : snippet({ endpoint, projectKey, init: initOptions(choices), multiline: true });
 
   useEffect(() => {
     const source = new EventSource("/api/sessions/feed");
@@ -152,6 +157,15 @@ export default function Setup({ endpoint, projectKey, latest, testPage = false }
               onInput={(e) => choose({ samplePercent: Number(e.currentTarget.value) })}
             />{" "}
             % of visits
+          </label>
+          <label title="For sites whose Content-Security-Policy allows no inline script">
+            <input
+              type="checkbox"
+              name="scriptTagOnly"
+              checked={choices.form === "tag"}
+              onChange={(e) => choose({ form: e.currentTarget.checked ? "tag" : "inline" })}
+            />{" "}
+            Script tag only <span class="muted">(strict CSP: options as data attributes, no inline script)</span>
           </label>
         </fieldset>
         <div class="snippet-box">

@@ -48,6 +48,14 @@ browserTest("setup: snippet builder, copy button, and the first-session check fl
   const chosen = await snippet();
   assert.ok(chosen.includes("captureConsole: true,"));
   assert.ok(!/captureNetwork|requireConsent|sampleRate/.test(chosen), chosen);
+  // For a strict CSP: the script tag alone, the same options as data attributes.
+  await setup.check('input[name="scriptTagOnly"]');
+  const tag = await snippet();
+  assert.match(tag, /^<script async src="[^"]+\/recorder\.js" data-endpoint="[^"]+"/, tag);
+  assert.ok(tag.includes(`data-project-key="${TEST_KEY}"`) && tag.includes('data-capture-console="true"'), tag);
+  assert.equal(tag.split("<script").length - 1, 1, "one script element, nothing inline");
+  await setup.uncheck('input[name="scriptTagOnly"]');
+  assert.equal(await snippet(), chosen);
 
   await setup.click('[data-testid="copy-snippet"]');
   await setup.waitForSelector('[data-testid="copy-snippet"][data-copied="yes"]');
