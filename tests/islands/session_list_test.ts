@@ -73,7 +73,13 @@ Deno.test("sortHref keeps filters and the cursor; liveUpdates takes what a refre
 Deno.test("setup builder: only options that differ from the recorder's defaults; the sample rate as a fraction", () => {
   assert.deepEqual(JSON.parse(JSON.stringify(initOptions(DEFAULT_CHOICES))), {});
   assert.deepEqual(
-    initOptions({ captureConsole: true, captureNetwork: true, requireConsent: true, samplePercent: 10 }),
+    initOptions({
+      captureConsole: true,
+      captureNetwork: true,
+      requireConsent: true,
+      samplePercent: 10,
+      form: "inline",
+    }),
     { captureConsole: true, captureNetwork: true, requireConsent: true, sampleRate: 0.1 },
   );
   assert.equal(initOptions({ ...DEFAULT_CHOICES, samplePercent: 0 }).sampleRate, undefined, "empty means all");
