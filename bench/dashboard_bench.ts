@@ -10,8 +10,7 @@
  * 3. The list page with 10,000 sessions, unfiltered and filtered.
  */
 
-import { loadConfig } from "../lib/config.ts";
-import { startServer } from "../server.ts";
+import { benchServer, KEY } from "./server.ts";
 import { Sessions } from "../lib/sessions/service.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import { S2Store } from "../lib/store/s2.ts";
@@ -23,7 +22,6 @@ import { followLive as view } from "../tests/support/client.ts";
 import { percentile, table } from "./report.ts";
 import { fixtureFor } from "./fixture.ts";
 
-const KEY = "pk_bench_0123456789";
 const SAMPLES = Number(Deno.env.get("BENCH_SAMPLES") ?? 200);
 const LIST_SESSIONS = Number(Deno.env.get("BENCH_LIST_SESSIONS") ?? 10_000);
 const BROWSER_RUNS = Number(Deno.env.get("BENCH_BROWSER_RUNS") ?? 5);
@@ -34,19 +32,7 @@ const fixture = JSON.parse(await Deno.readTextFile("tests/fixtures/recorded_sess
   batches: Array<{ events: RrwebEvent[] }>;
 };
 
-async function serve(store: StreamStore) {
-  const dataDir = await Deno.makeTempDir({ prefix: "replaya-bench-" });
-  const config = loadConfig({
-    REPLAYA_DATA_DIR: dataDir,
-    REPLAYA_PROJECT_KEYS: KEY,
-    REPLAYA_APPEND_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-00",
-    REPLAYA_CLIENT_RATE_PER_MINUTE: "100000000",
-    REPLAYA_SESSION_RATE_PER_SECOND: "100000",
-  });
-  config.port = 0;
-  const server = await startServer(config, { store, quiet: true, build: false });
-  return { ...server, close: async () => (await server.close(), await Deno.remove(dataDir, { recursive: true })) };
-}
+const serve = (store: StreamStore) => benchServer(store);
 
 async function start(url: string) {
   const res = await fetch(`${url}/api/sessions`, {

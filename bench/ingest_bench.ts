@@ -18,9 +18,9 @@ import { meteredBytes } from "../lib/store/mod.ts";
 import { freePort, liteAvailable, printSkipNotice, startLite } from "../tests/support/s2_lite.ts";
 import { percentile, table } from "./report.ts";
 import { privacyReport } from "./privacy.ts";
+import { BENCH_ENV, KEY } from "./server.ts";
 
 const SESSIONS = Number(Deno.env.get("BENCH_SESSIONS") ?? 200);
-const KEY = "pk_bench_0123456789";
 const fixture = JSON.parse(await Deno.readTextFile("tests/fixtures/recorded_session.json")) as {
   durationMs: number;
   batches: Array<{ events: RrwebEvent[] }>;
@@ -36,10 +36,7 @@ async function startServer(env: Record<string, string>) {
     env: {
       REPLAYA_PORT: String(port),
       REPLAYA_DATA_DIR: dataDir,
-      REPLAYA_PROJECT_KEYS: KEY,
-      REPLAYA_APPEND_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-00",
-      REPLAYA_CLIENT_RATE_PER_MINUTE: "100000000",
-      REPLAYA_SESSION_RATE_PER_SECOND: "100000",
+      ...BENCH_ENV,
       ...env,
     },
     stdout: "null",

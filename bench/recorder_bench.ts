@@ -26,14 +26,11 @@
  */
 
 import type { CDPSession, Page } from "playwright-core";
-import { loadConfig } from "../lib/config.ts";
-import { startServer } from "../server.ts";
-import { SqliteStore } from "../lib/store/sqlite.ts";
+import { benchServer, KEY } from "./server.ts";
 import { snippet } from "@replaya/recorder/snippet";
 import { browserAvailable, launchBrowser } from "../tests/support/browser.ts";
 import { table } from "./report.ts";
 
-const KEY = "pk_bench_0123456789";
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 3);
 const IIFE = new URL("../recorder/dist/replaya.iife.js", import.meta.url);
@@ -219,17 +216,8 @@ const iife = await Deno.readFile(IIFE).catch(() => {
 });
 const rrwebJs = await Deno.readFile(RRWEB);
 
-const dataDir = await Deno.makeTempDir({ prefix: "replaya-recorder-bench-" });
-const store = SqliteStore.open({ path: `${dataDir}/bench.db` });
-const config = loadConfig({
-  REPLAYA_DATA_DIR: dataDir,
-  REPLAYA_PROJECT_KEYS: KEY,
-  REPLAYA_APPEND_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-00",
-  REPLAYA_CLIENT_RATE_PER_MINUTE: "100000000",
-  REPLAYA_SESSION_RATE_PER_SECOND: "100000",
-});
-config.port = 0;
-const server = await startServer(config, { store, quiet: true, build: false });
+// The embedded store, in the server's own temporary folder.
+const server = await benchServer(undefined, "replaya-recorder-bench-");
 
 const heads: Record<Variant, string> = {
   none: "",
@@ -264,7 +252,6 @@ try {
   await browser.close();
   await site.shutdown();
   await server.close();
-  await Deno.remove(dataDir, { recursive: true }).catch(() => {});
 }
 
 const base = median(results.none.map((r) => r.script));

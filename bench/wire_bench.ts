@@ -6,24 +6,15 @@
  * Sizes, not times: the load average is printed for the record only.
  */
 
-import { loadConfig } from "../lib/config.ts";
-import { startServer } from "../server.ts";
+import { benchServer, KEY } from "./server.ts";
 import { readManifest } from "../lib/islands/manifest.ts";
 import { decodeBody, wireFetch } from "../tests/support/wire.ts";
 import { table } from "./report.ts";
 
-const KEY = "pk_bench_0123456789";
 const manifest = await readManifest();
 if (!manifest) throw new Error("no build: run `deno task build` first");
 
-const dataDir = await Deno.makeTempDir({ prefix: "replaya-wire-" });
-const config = loadConfig({
-  REPLAYA_DATA_DIR: dataDir,
-  REPLAYA_PROJECT_KEYS: KEY,
-  REPLAYA_APPEND_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-00",
-});
-config.port = 0;
-const server = await startServer(config, { quiet: true, build: false });
+const server = await benchServer(undefined, "replaya-wire-");
 try {
   const url = server.url;
   // One session with a snapshot-sized batch, so the list and the session page have a row and a timeline.
@@ -101,6 +92,5 @@ try {
   console.log(table(["asset", "identity (before)", "gzip", "br", "br / identity"], rows));
 } finally {
   await server.close();
-  await Deno.remove(dataDir, { recursive: true }).catch(() => {});
 }
 console.log(`\nload average (uptime): ${Deno.loadavg().map((n) => n.toFixed(2)).join(" ")}`);
