@@ -24,6 +24,7 @@ import { mountRrwebPlayer } from "./player/rrweb_player.ts";
 import { AssetFailures, type AssetMap, assetNotice, assetRewriter, loadAssetMap, NO_ASSETS } from "./player/assets.ts";
 import { focusKindOf, SHORTCUT_HELP, type ShortcutAction, shortcutApplies, shortcutFor } from "./player/shortcuts.ts";
 import { openSessionStream } from "./player/stream.ts";
+import { adoptEarlyStream } from "./player/early_stream.ts";
 import { holdHandlers } from "./player/hold.ts";
 import { Legend, Timeline } from "./player/Timeline.tsx";
 
@@ -83,7 +84,10 @@ export default function Player(props: PlayerProps): JSX.Element {
           if (!abort.signal.aborted) assets.current = map;
         });
         const held = holdHandlers(handlers, map);
-        const stream = openSessionStream(apiBase, props.sessionId, held.handlers);
+        // The first connection takes the stream Player.early.ts opened while this code was on its way.
+        const stream = openSessionStream(apiBase, props.sessionId, held.handlers, {
+          create: (url) => adoptEarlyStream(url) ?? new EventSource(url),
+        });
         return {
           close() {
             abort.abort();

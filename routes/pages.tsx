@@ -58,6 +58,11 @@ export function pageRoutes(deps: PageDeps): Hono {
   const app = new Hono();
   const island = (name: string) => deps.manifest().islands[name];
   const imports = (name: string) => deps.manifest().imports?.[name] ?? [];
+  /** The island's companion script, right after its markup: it reads the island's props and runs at once. */
+  const early = (name: string) => {
+    const src = deps.manifest().early?.[name];
+    return src ? <script src={src} /> : null;
+  };
   /** Set while a development server is still building the island bundles (or failed to). */
   const bundles = () => deps.manifest().pending;
   const logoutOf = (c: Context) => {
@@ -222,6 +227,7 @@ export function pageRoutes(deps: PageDeps): Hono {
             report,
           }}
         />
+        {early("Player")}
       </Layout>,
     );
   });

@@ -23,6 +23,8 @@ import { BUILD_DIR, type Manifest, readManifest, RECORDER_IIFE, ROOT } from "./m
 export { BUILD_DIR, type Manifest, readManifest } from "./manifest.ts";
 
 const ISLANDS_DIR = "islands";
+/** The suffix of an island's companion module that runs before the island's own code (see islands/Player.early.ts). */
+const EARLY = ".early";
 
 /** Island names: PascalCase `.tsx` files directly in islands/. */
 export async function islandNames(root = ROOT): Promise<string[]> {
@@ -114,12 +116,14 @@ export async function build(root = ROOT, hash?: string, options: BuildOptions = 
     [names] = await Promise.all([buildIslands(root, out), buildRecorder(root, options.recorder ?? "package")]);
     const islands: Record<string, string> = {};
     const imports: Record<string, string[]> = {};
+    const early: Record<string, string> = {};
     for (const name of names) {
-      const file = `${out}/islands/${name}.js`;
-      const hashed = `${name}-${await contentHash(file)}.js`;
-      imports[name] = (await chunksImported(`${out}/islands`, `${name}.js`)).map((c) => `/static/build/islands/${c}`);
-      await Deno.rename(file, `${out}/islands/${hashed}`);
-      islands[name] = `/static/build/islands/${hashed}`;
+      const chunks = await chunksImported(`${out}/islands`, `${name}.js`);
+      islands[name] = await hashName(`${out}/islands`, name);
+      if (await exists(`${out}/islands/${name}${EARLY}.js`)) {
+        early[name] = await hashName(`${out}/islands`, `${name}${EARLY}`);
+      }
+      imports[name] = [...chunks].map((c) => `/static/build/islands/${c}`);
     }
     const recorderHash = await contentHash(`${root}/${RECORDER_IIFE}`);
     // A development server's build is waited for: quick settings there (brotli 5, still smaller than gzip 9).
@@ -129,6 +133,7 @@ export async function build(root = ROOT, hash?: string, options: BuildOptions = 
       islands,
       recorder: `/recorder/${recorderHash}.js`,
       imports,
+      early,
     };
     await Deno.mkdir(`${final}/islands`, { recursive: true });
     const files = new Set<string>();
@@ -144,6 +149,17 @@ export async function build(root = ROOT, hash?: string, options: BuildOptions = 
   }
   report(names.length, started); // last: a server serves the build from the next microtask on
   return manifest;
+}
+
+/** Renames `dir`/`base`.js after its content; returns its URL path. */
+async function hashName(dir: string, base: string): Promise<string> {
+  const hashed = `${base}-${await contentHash(`${dir}/${base}.js`)}.js`;
+  await Deno.rename(`${dir}/${base}.js`, `${dir}/${hashed}`);
+  return `/static/build/islands/${hashed}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
 }
 
 /** Removes bundles this build did not make and interrupted builds' folders, once 10 minutes old. */
@@ -183,18 +199,37 @@ async function buildIslands(root: string, out: string): Promise<string[]> {
     );
     return path;
   }));
-  if (entries.length > 0) {
-    await deno(root, [
+  // An island's companion script (`<Name>.early.ts`): a classic script with no imports, so the page runs it as
+  // soon as the parser reaches it, before the island's modules have arrived.
+  const early: string[] = [];
+  for (const name of names) if (await exists(`${root}/${ISLANDS_DIR}/${name}${EARLY}.ts`)) early.push(name);
+  const bundleEarly = (name: string) =>
+    deno(root, [
       "bundle",
       "--platform",
       "browser",
       "--format",
-      "esm",
+      "iife",
       "--minify",
-      "--code-splitting",
-      "--outdir",
-      `${out}/islands`,
-      ...entries,
+      "-o",
+      `${out}/islands/${name}${EARLY}.js`,
+      `${ISLANDS_DIR}/${name}${EARLY}.ts`,
+    ]);
+  if (entries.length > 0) {
+    await Promise.all([
+      ...early.map(bundleEarly),
+      deno(root, [
+        "bundle",
+        "--platform",
+        "browser",
+        "--format",
+        "esm",
+        "--minify",
+        "--code-splitting",
+        "--outdir",
+        `${out}/islands`,
+        ...entries,
+      ]),
     ]);
   }
   await Deno.remove(entriesDir, { recursive: true });

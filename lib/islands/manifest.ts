@@ -38,6 +38,8 @@ export interface Manifest {
    * (`<link rel="modulepreload">`), so the browser does not find them only once the entry has arrived
    */
   imports?: Record<string, string[]>;
+  /** island name → URL path of its companion module (`islands/<Name>.early.ts`), run before the island's code */
+  early?: Record<string, string>;
   /**
    * Only while a development server builds in the background (`building`: no
    * islands or recorder yet; pages work without their islands and say so) or
