@@ -13,6 +13,8 @@ export interface LayoutProps {
   scripts?: string[];
   /** The chunks those bundles import (from the build manifest), fetched together with them. */
   preload?: string[];
+  /** Scripts the page runs early (an island's companion, placed in the body): fetched first of all. */
+  early?: string[];
   styles?: string[];
   /** Shows the logout button (with its CSRF token) when login is on. */
   logout?: { csrf: string };
@@ -28,7 +30,7 @@ export interface LayoutProps {
 
 /** Wraps a page. */
 export function Layout(
-  { title, scripts = [], preload = [], styles = [], logout, active, bundles, children }: LayoutProps,
+  { title, scripts = [], preload = [], early = [], styles = [], logout, active, bundles, children }: LayoutProps,
 ) {
   const waiting = bundles && scripts.length > 0 ? bundles : undefined;
   return (
@@ -37,6 +39,7 @@ export function Layout(
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · RePlaya`}</title>
+        {early.map((href) => <link key={href} rel="preload" as="script" href={href} />)}
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/static/app.css" />
         {styles.map((href) => <link key={href} rel="stylesheet" href={href} />)}

@@ -63,6 +63,10 @@ export function pageRoutes(deps: PageDeps): Hono {
     const src = deps.manifest().early?.[name];
     return src ? <script src={src} /> : null;
   };
+  const earlyScripts = (name: string) => {
+    const src = deps.manifest().early?.[name];
+    return src ? [src] : [];
+  };
   /** Set while a development server is still building the island bundles (or failed to). */
   const bundles = () => deps.manifest().pending;
   const logoutOf = (c: Context) => {
@@ -206,6 +210,7 @@ export function pageRoutes(deps: PageDeps): Hono {
         title="Session"
         scripts={[island("Player")]}
         preload={imports("Player")}
+        early={earlyScripts("Player")}
         bundles={bundles()}
         styles={["/static/player.css"]}
         logout={logoutOf(c)}
