@@ -140,7 +140,7 @@ const SLICE_MS = 8;
 const REST_EVERY_MS = 100;
 /** Records one sweep statement deletes at most, and pages one vacuum step gives back at most. */
 const MAX_EXPIRE_CHUNK = 256;
-const MAX_VACUUM_CHUNK = 1024;
+const MAX_VACUUM_CHUNK = 256;
 /** Free pages below this many are left for new records to reuse. */
 const VACUUM_MIN_FREE_PAGES = 256;
 /** A sweep step on the worker runs for this long at most (then the store may close, or the next step is sent). */
