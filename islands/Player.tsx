@@ -9,7 +9,7 @@
  * @module
  */
 import { Fragment, type JSX } from "preact";
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ReplayController, type ReplayState } from "./player/controller.ts";
 import { Feed } from "./player/Feed.tsx";
 import { frictionFeedItems, mergeFeed } from "./player/feed.ts";
@@ -102,9 +102,7 @@ export default function Player(props: PlayerProps): JSX.Element {
   const [current, setCurrent] = useState(0);
   const [help, setHelp] = useState(false);
 
-  // Layout effects, like the two sizing ones below: they run as the page is hydrated, not a frame later
-  // (useEffect waits for the next paint), and in this order, so the stage has its size before anything mounts.
-  useLayoutEffect(() => {
+  useEffect(() => {
     const unsubscribe = controller.subscribe(setState);
     controller.start();
     return () => {
@@ -135,7 +133,7 @@ export default function Player(props: PlayerProps): JSX.Element {
 
   // The stage takes the window's height left below what is above it and above the controls, so they show
   // without scrolling (static/player.css has a fallback for before this runs).
-  useLayoutEffect(() => {
+  useEffect(() => {
     const box = stage.current;
     const main = box?.parentElement;
     if (!box || !main) return;
@@ -150,7 +148,7 @@ export default function Player(props: PlayerProps): JSX.Element {
     return () => globalThis.removeEventListener("resize", fit);
   }, []);
 
-  useLayoutEffect(() => {
+  useEffect(() => {
     const box = stage.current;
     if (!box || typeof ResizeObserver === "undefined") return;
     const observer = new ResizeObserver(() => controller.resize(box.clientWidth, box.clientHeight));
