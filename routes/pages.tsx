@@ -58,11 +58,7 @@ export function pageRoutes(deps: PageDeps): Hono {
   const app = new Hono();
   const island = (name: string) => deps.manifest().islands[name];
   const imports = (name: string) => deps.manifest().imports?.[name] ?? [];
-  /** The island's companion script, right after its markup: it reads the island's props and runs at once. */
-  const early = (name: string) => {
-    const src = deps.manifest().early?.[name];
-    return src ? <script src={src} /> : null;
-  };
+  /** The island's companion script (none, or one): preloaded first, run right after the island's markup. */
   const earlyScripts = (name: string) => {
     const src = deps.manifest().early?.[name];
     return src ? [src] : [];
@@ -232,7 +228,7 @@ export function pageRoutes(deps: PageDeps): Hono {
             report,
           }}
         />
-        {early("Player")}
+        {earlyScripts("Player").map((src) => <script key={src} src={src} />)}
       </Layout>,
     );
   });

@@ -123,7 +123,7 @@ export async function build(root = ROOT, hash?: string, options: BuildOptions = 
       if (await exists(`${out}/islands/${name}${EARLY}.js`)) {
         early[name] = await hashName(`${out}/islands`, `${name}${EARLY}`);
       }
-      imports[name] = [...chunks].map((c) => `/static/build/islands/${c}`);
+      imports[name] = chunks.map((c) => `/static/build/islands/${c}`);
     }
     const recorderHash = await contentHash(`${root}/${RECORDER_IIFE}`);
     // A development server's build is waited for: quick settings there (brotli 5, still smaller than gzip 9).
