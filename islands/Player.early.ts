@@ -4,16 +4,15 @@
  * so its first records are already in the browser when the player starts.
  * @module
  */
+import { islandProps } from "./island_props.ts";
 import { openEarlyStream } from "./player/early_stream.ts";
 import { sessionStreamUrl } from "./player/stream.ts";
 
-for (const marker of document.querySelectorAll<HTMLElement>('[data-island="Player"]')) {
-  const source = marker.dataset.props ? document.getElementById(marker.dataset.props) : null;
-  try {
-    const props = JSON.parse(source?.textContent ?? "{}") as { sessionId?: unknown; apiBase?: unknown };
+try {
+  for (const { props } of islandProps("Player")) {
     if (typeof props.sessionId !== "string") continue;
     openEarlyStream(sessionStreamUrl(typeof props.apiBase === "string" ? props.apiBase : "", props.sessionId));
-  } catch {
-    // The player opens its stream itself.
   }
+} catch {
+  // Malformed props: nothing opened early; the player opens its stream itself.
 }

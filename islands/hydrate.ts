@@ -7,14 +7,10 @@
  */
 
 import { type ComponentType, h, hydrate } from "preact";
+import { islandProps } from "./island_props.ts";
 
 /** Hydrates every `[data-island=name]` marker on the page with `component`. */
 // deno-lint-ignore no-explicit-any
 export function hydrateIslands(name: string, component: ComponentType<any>): void {
-  for (const marker of document.querySelectorAll<HTMLElement>(`[data-island="${name}"]`)) {
-    const propsId = marker.dataset.props;
-    const source = propsId ? document.getElementById(propsId) : null;
-    const props = source?.textContent ? JSON.parse(source.textContent) : {};
-    hydrate(h(component, props), marker);
-  }
+  for (const { marker, props } of islandProps(name)) hydrate(h(component, props), marker);
 }

@@ -94,16 +94,20 @@ class AdoptedStream implements EventSourceLike {
     this.#early.source.close();
   }
 
+  // The next kept event to replay (an index: a backlog of thousands is not shifted one by one).
+  #next = 0;
+
   #replay(): void {
     const kept = this.#early.kept;
     const started = performance.now();
-    while (kept.length > 0 && !this.#closed) {
-      this.#dispatch(kept.shift()!);
-      if (kept.length > 0 && performance.now() - started >= SLICE_MS) {
+    while (this.#next < kept.length && !this.#closed) {
+      this.#dispatch(kept[this.#next++]);
+      if (this.#next < kept.length && performance.now() - started >= SLICE_MS) {
         setTimeout(() => this.#replay(), 0);
         return;
       }
     }
+    this.#early.kept = [];
     if (!this.#closed) this.#early.deliver = (item) => this.#dispatch(item);
   }
 
