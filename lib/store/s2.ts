@@ -327,9 +327,19 @@ async function* untilAborted<T>(stream: ReadableStream<T>, signal?: AbortSignal)
     }
   } finally {
     signal?.removeEventListener("abort", cancel);
-    cancel(); // a no-op after the end; closes the session when the consumer stops early
+    // A no-op after the end; when the consumer stops early (or a read fails), closes the session, and waits
+    // for that (bounded) so its request does not outlive the read.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      reader.cancel().catch(() => {}),
+      new Promise<void>((resolve) => timer = setTimeout(resolve, CANCEL_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
   }
 }
+
+/** How long a read that stops early waits for its session to close. */
+const CANCEL_WAIT_MS = 1_000;
 
 function toS2Config(config: StreamConfig): S2StreamConfig {
   return {
