@@ -212,10 +212,12 @@ export async function withEncryption(store: StreamStore, options: EncryptionOpti
   const openBody = async (stream: string, seqNum: number, body: Uint8Array<ArrayBuffer>): Promise<Uint8Array> => {
     if (!isSealed(body)) return body;
     const kid = body.subarray(MAGIC.length, HEAD_BYTES);
-    let key = await cached(stream);
+    const first = cached(stream);
+    let key = await first;
     if (!key || !sameBytes(key.kid, kid)) {
-      // Made by another process since this one looked (or replaced there): look again once.
-      keys.delete(stream);
+      // Made by another process since this one looked (or replaced there): look again once. Records
+      // opened together share that one look: only the first drops the entry the others awaited too.
+      if (keys.get(stream) === first) keys.delete(stream);
       key = await cached(stream);
     }
     if (!key || !sameBytes(key.kid, kid)) {

@@ -114,9 +114,26 @@ storeTest("encrypted: live tail decrypts as records arrive", async ({ store, pre
   await sessions.stop(meta.id);
 });
 
+/** `store`, noting each read of a key stream (the real store underneath). */
+function notingKeyReads(store: StreamStore, reads: string[]): StreamStore {
+  return new Proxy(store, {
+    get(target, name) {
+      if (name === "read") {
+        return (stream: string, options?: Parameters<StreamStore["read"]>[1]) => {
+          if (stream.startsWith(KEY_PREFIX)) reads.push(stream);
+          return target.read(stream, options);
+        };
+      }
+      const value = Reflect.get(target, name);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 storeTest("encrypted: a deleted session's leftover records cannot be decrypted", async ({ store, prefix }) => {
   const raw = withPrefix(store, prefix);
-  const encrypted = await encrypt(raw);
+  const keyReads: string[] = [];
+  const encrypted = await encrypt(notingKeyReads(raw, keyReads));
   const sessions = new Sessions({ store: encrypted });
   const id = await record(sessions);
   const leftovers = await rawRecords(raw, streamOf(id)); // what a backend may still hold after a delete
@@ -125,7 +142,11 @@ storeTest("encrypted: a deleted session's leftover records cannot be decrypted",
   // Put the raw records back, as if the deletion had left them: through the wrapper they do not open.
   await raw.createStream(streamOf(id));
   await raw.append(streamOf(id), leftovers.map(({ body, headers, timestamp }) => ({ body, headers, timestamp })));
+  keyReads.length = 0;
   await assert.rejects(() => Array.fromAsync(sessions.read(id)), EncryptionError);
+  // The sealed records opened together looked for the missing key once more, together: nothing is
+  // left in flight after the rejection (each had looked again on its own, and those reads outlived the test).
+  assert.deepEqual(keyReads, [`${KEY_PREFIX}${streamOf(id)}`, `${KEY_PREFIX}${streamOf(id)}`]);
   await assert.rejects(() => encrypted.read(streamOf(id)), /no longer exists/);
 });
 
