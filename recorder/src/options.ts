@@ -95,7 +95,7 @@ export function resolveOptions(input: InitOptions): ResolvedOptions {
   };
 }
 
-/** rrweb input types masked when `maskAllInputs` is on. */
+/** Input types masked when `maskAllInputs` is on: values typed, not choices (checkboxes and radios stay visible). */
 const ALL_INPUT_TYPES = [
   "color",
   "date",
@@ -124,7 +124,7 @@ export interface RrwebRecordOptions {
   ignoreSelector: string;
   maskTextClass: string;
   maskTextSelector: string;
-  maskAllInputs: boolean;
+  /** The whole masking policy: rrweb's own `maskAllInputs` list is not passed (its lists differ between builds). */
   maskInputOptions: Record<string, boolean>;
   inlineStylesheet: boolean;
   recordCanvas: boolean;
@@ -148,7 +148,6 @@ export function buildRecordOptions(
   return {
     emit,
     ...PRIVACY,
-    maskAllInputs: options.maskAllInputs,
     maskInputOptions,
     inlineStylesheet: true,
     // Heavy or cross-origin features stay off: they cost bytes and CPU and

@@ -92,7 +92,7 @@ Deno.test("buildRecordOptions wires privacy classes and masks every input by def
   assert.equal(r.ignoreClass, "replaya-ignore");
   assert.equal(r.maskTextClass, "replaya-mask");
   assert.equal(r.maskTextSelector, "[data-replaya-mask]");
-  assert.equal(r.maskAllInputs, true);
+  assert.ok(!("maskAllInputs" in r), "the policy is maskInputOptions alone, not rrweb's own list");
   for (
     const t of [
       "text",
@@ -107,6 +107,8 @@ Deno.test("buildRecordOptions wires privacy classes and masks every input by def
   ) {
     assert.equal(r.maskInputOptions[t], true, `${t} masked`);
   }
+  assert.equal(r.maskInputOptions.checkbox, undefined, "a checkbox's state is not a typed value");
+  assert.equal(r.maskInputOptions.radio, undefined);
   assert.equal(r.recordCanvas, false);
   assert.equal(r.collectFonts, false);
   assert.equal(r.recordCrossOriginIframes, false);
@@ -120,7 +122,6 @@ Deno.test("buildRecordOptions wires privacy classes and masks every input by def
 
 Deno.test("buildRecordOptions still masks passwords when maskAllInputs is off", () => {
   const r = buildRecordOptions({ maskAllInputs: false }, () => {});
-  assert.equal(r.maskAllInputs, false);
   assert.deepEqual(r.maskInputOptions, { password: true });
 });
 

@@ -124,7 +124,7 @@ Deno.test("records, strips page URLs, and describes the page when starting", asy
     "Meta href stripped",
   );
   assert.equal(full.type, 2);
-  assert.equal(p.rrweb.options!.maskAllInputs, true);
+  assert.equal(p.rrweb.options!.maskInputOptions.email, true);
   assert.equal(p.rrweb.options!.blockClass, "replaya-block");
   assert.equal(p.server.batches[0].json.writerId, "writer-1");
   const stored = JSON.parse(p.storage.getItem(SESSION_KEY)!);
