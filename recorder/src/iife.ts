@@ -5,7 +5,7 @@
  * @module
  */
 import { optionsFromAttributes } from "./attributes.ts";
-import { consent, flush, identify, init, start, stop, track } from "./mod.ts";
+import { client } from "./client.ts";
 import { installGlobal } from "./queue.ts";
 
 // Only set while this file runs for the first time, so read it now.
@@ -14,20 +14,12 @@ const script = typeof document !== "undefined" ? document.currentScript as HTMLS
 try {
   // Included twice: the first copy records, this one stays out of the way.
   const second = (globalThis as { replaya?: { loaded?: unknown } }).replaya?.loaded === true;
-  installGlobal(globalThis as unknown as Record<string, unknown>, {
-    init,
-    identify,
-    track,
-    consent,
-    start,
-    flush,
-    stop,
-  });
+  installGlobal(globalThis as unknown as Record<string, unknown>, client);
   if (script && !second) {
     const { options, problems } = optionsFromAttributes((name) => script.getAttribute(name), script.src);
     if (problems.length > 0) console.warn(`replaya: ignored script attributes: ${problems.join(", ")}`);
     // A queued `replaya("init", …)` came first and wins; this one is then ignored.
-    if (options) init(options);
+    if (options) client.init(options);
   }
 } catch {
   // Never break the host page.

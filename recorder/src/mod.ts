@@ -10,30 +10,11 @@
  * ```
  * @module
  */
-import { browserEnv } from "./env.ts";
-import { createWarnOnce } from "./guard.ts";
-import type { InitOptions, Properties, ReplayaApi } from "./api.ts";
-import { resolveOptions } from "./options.ts";
-import { createClient } from "./queue.ts";
-import { Recorder } from "./recorder.ts";
-import { rrwebRecord } from "./rrweb.ts";
+import type { InitOptions, Properties } from "./api.ts";
+import { client } from "./client.ts";
 
 export type { ConsoleLevel, InitOptions, Properties, ReplayaApi } from "./api.ts";
 export { RECORDER_VERSION } from "./version.ts";
-
-// Captured at load, before the console capture may wrap it.
-const nativeWarn = typeof console !== "undefined" ? console.warn : undefined;
-/** One warning per page lifetime, whatever goes wrong. */
-const warn = createWarnOnce((message) => nativeWarn?.call(console, message));
-
-const client: ReplayaApi = createClient((options) => {
-  const resolved = resolveOptions(options);
-  const env = browserEnv(rrwebRecord, warn);
-  if (!env) return undefined;
-  const recorder = new Recorder(resolved, env);
-  if (resolved.autoStart) recorder.start();
-  return recorder;
-}, warn);
 
 /** Configures and starts recording (once per page; later calls are ignored). */
 export function init(options: InitOptions): void {

@@ -4,7 +4,7 @@
  * replayed in order once the recorder exists.
  * @module
  */
-import type { InitOptions, Properties, ReplayaApi } from "./api.ts";
+import type { InitOptions, ReplayaApi } from "./api.ts";
 
 export type { ReplayaApi } from "./api.ts";
 
@@ -14,7 +14,15 @@ export type Core = Omit<ReplayaApi, "init">;
 /** Calls kept before `init`; beyond this they are dropped (bounded memory). */
 export const MAX_EARLY_CALLS = 100;
 
-type Call = { [K in keyof Core]: [K, Parameters<Core[K]>] }[keyof Core];
+/** The commands besides `init`, as `replaya(command, ...args)` names them. */
+const COMMANDS: readonly (keyof Core)[] = ["identify", "track", "consent", "start", "flush", "stop"];
+
+type Call = [keyof Core, unknown[]];
+
+/** Calls `api[name](...args)`: one place that knows the commands take their arguments as given. */
+function invoke(api: Core, [name, args]: Call): Promise<void> | void {
+  return (api[name] as (...a: unknown[]) => Promise<void> | void)(...args);
+}
 
 /**
  * Creates the API around `makeCore`, which runs once on the first `init`
@@ -31,30 +39,16 @@ export function createClient(
 
   const run = (call: Call): Promise<void> | void => {
     try {
-      if (!core) return;
-      switch (call[0]) {
-        case "identify":
-          return core.identify(...call[1]);
-        case "track":
-          return core.track(...call[1]);
-        case "consent":
-          return core.consent(...call[1]);
-        case "start":
-          return core.start();
-        case "flush":
-          return core.flush().catch(() => {});
-        case "stop":
-          return core.stop().catch(() => {});
-      }
+      // flush and stop resolve even when the core rejects.
+      if (core) return invoke(core, call)?.catch(() => {});
     } catch (error) {
-      warn(
-        `replaya: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      warn(`replaya: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  const call = (c: Call): Promise<void> | void => {
-    if (initialised) return run(c);
+  const call = (c: Call): Promise<void> => {
+    if (initialised) return Promise.resolve(run(c));
     if (early.length < MAX_EARLY_CALLS) early.push(c);
+    return Promise.resolve();
   };
 
   return {
@@ -64,9 +58,7 @@ export function createClient(
       try {
         core = makeCore(options);
       } catch (error) {
-        warn(
-          error instanceof Error ? error.message : `replaya: ${String(error)}`,
-        );
+        warn(error instanceof Error ? error.message : `replaya: ${String(error)}`);
       }
       for (const c of early.splice(0)) run(c);
     },
@@ -74,8 +66,8 @@ export function createClient(
     track: (...args) => void call(["track", args]),
     consent: (...args) => void call(["consent", args]),
     start: () => void call(["start", []]),
-    flush: () => Promise.resolve(call(["flush", []])).then(() => {}),
-    stop: () => Promise.resolve(call(["stop", []])).then(() => {}),
+    flush: () => call(["flush", []]),
+    stop: () => call(["stop", []]),
   };
 }
 
@@ -85,28 +77,10 @@ export function dispatch(
   command: unknown,
   args: ArrayLike<unknown>,
 ): Promise<void> | undefined {
-  const a = Array.prototype.slice.call(args) as unknown[];
-  switch (command) {
-    case "init":
-      api.init(a[0] as InitOptions);
-      return;
-    case "identify":
-      api.identify(a[0] as string, a[1] as Properties | undefined);
-      return;
-    case "track":
-      api.track(a[0] as string, a[1] as Properties | undefined);
-      return;
-    case "consent":
-      api.consent(a[0] as boolean);
-      return;
-    case "start":
-      api.start();
-      return;
-    case "flush":
-      return api.flush();
-    case "stop":
-      return api.stop();
-  }
+  const a = Array.from(args);
+  if (command === "init") return void api.init(a[0] as InitOptions);
+  const name = COMMANDS.find((c) => c === command);
+  if (name) return invoke(api, [name, a]) || undefined;
 }
 
 /** The global `replaya` function installed by the script-tag build. */
@@ -139,10 +113,10 @@ export function installGlobal(
   }) as GlobalReplaya;
   fn.loaded = true;
   host.replaya = fn;
-  const queued = stub && stub.q ? Array.prototype.slice.call(stub.q) as ArrayLike<unknown>[] : [];
+  const queued = stub && stub.q ? Array.from(stub.q) : [];
   for (const args of queued) {
     try {
-      dispatch(api, args[0], Array.prototype.slice.call(args, 1));
+      dispatch(api, args[0], Array.from(args).slice(1));
     } catch {
       // One bad queued call must not stop the rest.
     }
