@@ -8,8 +8,12 @@
  */
 import { utf8Length } from "./size.ts";
 
-/** Containers with at most this many objects inside are stringified natively, in one call. */
-const SMALL = 200;
+/**
+ * Containers with at most this many objects inside are stringified natively,
+ * in one call (~100 KB of JSON, well under a millisecond): a mutation event of
+ * hundreds of nodes goes in one call, and only snapshots are taken apart.
+ */
+const SMALL = 2000;
 /** Deeper than this is taken for a cycle (JSON.stringify would throw too). */
 const MAX_DEPTH = 2000;
 
@@ -17,16 +21,22 @@ type Container = Record<string, unknown> | unknown[];
 
 /** Whether `value` holds at most SMALL objects (counting stops past that). */
 function small(value: object): boolean {
-  const stack: unknown[] = [value];
+  // Only objects go on the stack: most values are strings and numbers.
+  const stack: object[] = [value];
   let n = 0;
   while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v !== "object") continue;
+    const v = stack.pop()!;
     if (++n > SMALL) return false;
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (item !== null && typeof item === "object") stack.push(item);
+      }
     } else {
-      for (const k in v) stack.push((v as Record<string, unknown>)[k]);
+      for (const k in v) {
+        const item = (v as Record<string, unknown>)[k];
+        if (item !== null && typeof item === "object") stack.push(item);
+      }
     }
   }
   return true;

@@ -61,6 +61,8 @@ export interface RecorderEnv {
   /** At most one warning per page; the env enforces it. */
   warn(message: string): void;
   page(): PageFacts;
+  /** The page's URL now: asked for every mutation, so only the URL (page() reads much more). */
+  href(): string;
   /** navigator.globalPrivacyControl === true. */
   gpc(): boolean;
   isVisible(): boolean;
@@ -381,7 +383,7 @@ export class Recorder {
     }
     const mutation = ev.type === EventType.IncrementalSnapshot && (ev.data as { source?: unknown })?.source === 0;
     // Scrubbing walks the whole snapshot: the buffer does it later, with the URL of now.
-    const url = ev.type === EventType.FullSnapshot || mutation ? this.#env.page().url : undefined;
+    const url = ev.type === EventType.FullSnapshot || mutation ? this.#env.href() : undefined;
     this.#buffer.push(ev, url === undefined ? undefined : (e) => scrubPageUrl(e, url, this.#o.url));
     this.#uploader?.notify();
   }

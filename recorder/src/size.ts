@@ -1,9 +1,14 @@
 /** Byte sizes are what servers and the keepalive quota measure, not UTF-16 units. */
 
+const NON_ASCII = /[^\0-\x7f]/;
+
 /** UTF-8 byte length of `text` without allocating an encoded copy. */
 export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
+  // Up to the first non-ASCII character (most JSON has none), one byte each: found natively.
+  const first = text.search(NON_ASCII);
+  if (first < 0) return text.length;
+  let bytes = first;
+  for (let i = first; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) bytes += 1;
     else if (c < 0x800) bytes += 2;

@@ -46,7 +46,7 @@ async function eventsOf(server: ServerUnderTest, id: string): Promise<Event[]> {
 browserTest(
   "snippet records a session across two pages, masked and exactly once",
   async ({ server, site, browser }) => {
-    const page = await browser.newPage();
+    const page = await browser.newPage({ timezoneId: "Europe/Paris" });
     const warnings: string[] = [];
     page.on("console", (m) => {
       if (m.type() === "warning" || m.type() === "error") warnings.push(m.text());
@@ -68,6 +68,8 @@ browserTest(
     await waitFor("the stop record", async () => (await readSession(server.url, id)).at(-1)?.kind === "stop");
 
     const items = await readSession(server.url, id);
+    const meta = items.find((i) => i.kind === "meta")?.meta as { timezone?: string } | undefined;
+    assert.equal(meta?.timezone, "Europe/Paris", "the visitor's time zone (Temporal's, or Intl's where there is none)");
     const events = items.filter((i) => i.kind === "events").flatMap((i) => i.events as Event[]);
     const writers = new Set(items.filter((i) => i.kind === "events").map((i) => i.writerId));
     assert.equal(writers.size, 2, "each page load is its own writer");

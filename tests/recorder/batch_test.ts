@@ -4,7 +4,21 @@ import { EventBuffer } from "../../recorder/src/buffer.ts";
 import { utf8Length } from "../../recorder/src/size.ts";
 
 Deno.test("utf8Length matches TextEncoder", () => {
-  for (const s of ["", "abc", "é", "€", "😀", "a😀b€é", "\ud800x", "x\udc00"]) {
+  const cases = [
+    "",
+    "abc",
+    "é",
+    "€",
+    "😀",
+    "a😀b€é",
+    "\ud800x",
+    "x\udc00",
+    "ab\ud800",
+    "\x7f",
+    "\x80",
+    "ascii first, then é",
+  ];
+  for (const s of cases) {
     assert.equal(
       utf8Length(s),
       new TextEncoder().encode(s).length,

@@ -148,6 +148,7 @@ function recorderPage(href: string) {
       language: "en",
       timezone: "UTC",
     }),
+    href: () => w.location.href,
     gpc: () => false,
     isVisible: () => true,
     listen: () => () => {},

@@ -59,6 +59,7 @@ function page(storage = memoryStorage()) {
       language: "en",
       timezone: "UTC",
     }),
+    href: () => state.href,
     gpc: () => state.gpc,
     isVisible: () => state.visible,
     listen(_target, type, fn) {
