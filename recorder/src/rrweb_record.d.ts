@@ -1,6 +1,6 @@
 /**
  * The slice of rrweb's `record` API the recorder uses. Declared here because
- * rrweb's published declarations (via rrdom) fail a strict type check, which
+ * rrweb's published declarations (upstream's, via rrdom) fail a strict type check, which
  * breaks declaration bundling; this keeps them out of the program entirely.
  */
 export declare const record: {
