@@ -22,7 +22,13 @@ export interface IslandProps<P> {
   /** The island's file name in islands/, e.g. "Player". */
   name: string;
   component: ComponentType<P>;
-  props: P;
+  props: NoInfer<P>;
+  /**
+   * Props for the server's render only, never serialized: what the page shows
+   * before hydration and the island does not need again (the hydrated
+   * component renders without them).
+   */
+  serverProps?: NoInfer<Partial<P>>;
 }
 
 /**
@@ -31,13 +37,13 @@ export interface IslandProps<P> {
  * @example
  * <Island name="Player" component={Player} props={{ sessionId, live: true, startedAt }} />
  */
-export function Island<P>({ name, component: Component, props }: IslandProps<P>) {
+export function Island<P>({ name, component: Component, props, serverProps }: IslandProps<P>) {
   const id = `island-${name}-${(counter++).toString(36)}`;
   return (
     <>
       {/* @ts-ignore: generic props spread */}
       <div data-island={name} data-props={id}>
-        <Component {...props as P & Record<string, unknown>} />
+        <Component {...{ ...props, ...serverProps } as P & Record<string, unknown>} />
       </div>
       <script type="application/json" id={id} dangerouslySetInnerHTML={{ __html: serializeProps(props) }} />
     </>

@@ -27,6 +27,7 @@ import { openSessionStream } from "./player/stream.ts";
 import { adoptEarlyStream } from "./player/early_stream.ts";
 import { holdHandlers } from "./player/hold.ts";
 import { Legend, Timeline } from "./player/Timeline.tsx";
+import { FirstFrame, type FirstFrameProps } from "./player/FirstFrame.tsx";
 
 /** Props of the Player island (serialized into the page as JSON). */
 export interface PlayerProps {
@@ -42,6 +43,8 @@ export interface PlayerProps {
    * for it once the replay shows. Shown as a panel below the player, its signals as feed rows and timeline marks.
    */
   report?: FrictionReport;
+  /** The first frame as static HTML, shown until rrweb's own (server-rendered only: never serialized). */
+  firstFrame?: FirstFrameProps;
 }
 
 // The clock re-renders the view at most this often while playing.
@@ -99,6 +102,14 @@ export default function Player(props: PlayerProps): JSX.Element {
     }, { live: props.live })
   );
   const [state, setState] = useState<ReplayState>(controller.state);
+  // The static first frame goes once rrweb's own has been painted (a frame after it was built), or nothing will come.
+  const [firstFrameDone, setFirstFrameDone] = useState(false);
+  const replaced = state.playable || state.failed || state.error !== undefined || state.ended;
+  useEffect(() => {
+    if (!replaced || firstFrameDone) return;
+    const frame = requestAnimationFrame(() => setFirstFrameDone(true));
+    return () => cancelAnimationFrame(frame);
+  }, [replaced, firstFrameDone]);
   const [current, setCurrent] = useState(0);
   const [help, setHelp] = useState(false);
 
@@ -244,6 +255,7 @@ export default function Player(props: PlayerProps): JSX.Element {
         <div class="rp-main">
           <div class="rp-stage" ref={stage}>
             <div class="rp-mount" ref={mountPoint} />
+            <FirstFrame frame={props.firstFrame} done={firstFrameDone} />
             {message
               ? (
                 <div class="rp-overlay" role="status">

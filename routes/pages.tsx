@@ -200,6 +200,9 @@ export function pageRoutes(deps: PageDeps): Hono {
     }
     // Only an already built report: the player asks for one after its first frame (see cachedReport).
     const report = cachedReport(sessions, id);
+    // An ended session opens paused at its first frame, shown before the player's code has arrived; a live one
+    // opens at its live edge, which only the player knows.
+    const firstFrame = details.live ? undefined : await sessions.firstFrame(id).catch(() => undefined);
     return html(
       c,
       <Layout
@@ -227,6 +230,7 @@ export function pageRoutes(deps: PageDeps): Hono {
             startedAt: details.meta.createdAt,
             report,
           }}
+          serverProps={{ firstFrame }}
         />
         {earlyScripts("Player").map((src) => <script key={src} src={src} />)}
       </Layout>,

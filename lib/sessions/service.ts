@@ -27,6 +27,7 @@ import {
 } from "./codec.ts";
 import type { RrwebEvent, SessionEnd, SessionMeta, StopInfo } from "@replaya/recorder/wire";
 import { Watchers } from "./watchers.ts";
+import { type FirstFrame, firstFrameOf } from "./first_frame.ts";
 import { addPageUrls } from "./events.ts";
 import { createdAtOf, INDEX_STREAM, newSessionId, streamOf } from "./ids.ts";
 import { addStats, appendSummary, type EndSummary, type StartSummary, startSummary } from "./summaries.ts";
@@ -102,6 +103,9 @@ const MAX_CLOCK_SKEW_MS = 2_000;
  * const meta = await sessions.create({ url: "https://example.com/" });
  * await sessions.appendEvents(meta.id, { writerId: "w1", batch: 0, events, sentAt: Date.now() });
  */
+/** A first frame is looked for in this many items at most (a session's snapshot comes in its first batch or two). */
+const FIRST_FRAME_ITEMS = 8;
+
 export class Sessions {
   readonly store: StreamStore;
   readonly leaseMs: number;
@@ -395,6 +399,27 @@ export class Sessions {
       if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
       throw error;
     }
+  }
+
+  /**
+   * The recording's first frame as static HTML (see first_frame.ts), from its
+   * first records only: undefined when they hold no full snapshot.
+   */
+  async firstFrame(id: string): Promise<FirstFrame | undefined> {
+    const events: RrwebEvent[] = [];
+    let items = 0;
+    try {
+      for await (const item of this.read(id)) {
+        if (++items > FIRST_FRAME_ITEMS) break;
+        if (item.kind !== "events") continue;
+        events.push(...item.events);
+        if (item.events.some((e) => e.type === 2)) break;
+      }
+    } catch (error) {
+      if (error instanceof SessionNotFoundError) return undefined;
+      throw error;
+    }
+    return firstFrameOf(events);
   }
 
   /** Counts a live viewer, so ingest (on any process) can tell the recorder to flush fast. */

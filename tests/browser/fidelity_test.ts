@@ -32,7 +32,7 @@ import type { Browser, Page } from "playwright-core";
 import { snippet } from "@replaya/recorder/snippet";
 import { browserTest, waitFor } from "../support/browser.ts";
 import { readSession } from "../support/client.ts";
-import { decodePng, drawPixels, encodePng, pixelDifference } from "../support/pixels.ts";
+import { decodePng, drawPixels, encodePng, pixelDifference, type Pixels } from "../support/pixels.ts";
 import type { ServerUnderTest } from "../support/server.ts";
 import { TEST_KEY } from "../support/server.ts";
 import type { SitePage, TestSite } from "../support/test_site.ts";
@@ -272,6 +272,8 @@ async function replay(
   await dashboard.goto(`${server.url}/sessions/${id}`);
   await dashboard.addStyleTag({ content: SHOT_STYLE });
   await dashboard.waitForSelector('[data-testid="player"][data-status="ended"]');
+  // The static first frame made way for the replay's own.
+  await waitFor("the static first frame removed", async () => await dashboard.locator(".rp-first").count() === 0);
   const frame = dashboard.locator(".rp-mount iframe");
   const differences: number[] = [];
   const imageUrls = new Set<string>();
@@ -307,6 +309,56 @@ async function replay(
   return { differences, notice: notice ?? undefined, imageUrls: [...imageUrls] };
 }
 
+/**
+ * The static first frame the server writes into the session page, with the player's code blocked (so it stays):
+ * sandboxed with no tokens, in the recorded size, and compared with the original's first moment.
+ */
+async function staticFirstFrame(browser: Browser, server: ServerUnderTest, id: string, original: Pixels) {
+  const context = await browser.newContext({ viewport: { width: 1700, height: 1200 } });
+  await context.route("**/static/build/islands/**", (route) => route.abort());
+  const dashboard = await context.newPage();
+  await dashboard.goto(`${server.url}/sessions/${id}`);
+  const frame = dashboard.locator("iframe.rp-first-frame");
+  assert.equal(await frame.getAttribute("sandbox"), "", "sandboxed, no tokens: no scripts, no forms, its own origin");
+  assert.equal(await frame.getAttribute("width"), String(original.width));
+  assert.equal(await frame.getAttribute("height"), String(original.height));
+  const srcdoc = (await frame.getAttribute("srcdoc")) ?? "";
+  assert.ok(!/<script/i.test(srcdoc) && srcdoc.includes("<style>"), "no scripts; the stylesheet inlined");
+  await dashboard.addStyleTag({
+    content: `.rp-first-frame { position: fixed !important; left: 0 !important; top: 0 !important;
+      transform: none !important; z-index: 2147483647; }`,
+  });
+  const clip = { x: 0, y: 0, width: original.width, height: original.height };
+  const shot = await decodePng(await settled(() => dashboard.screenshot({ type: "png", clip })));
+  await context.close();
+
+  // With the player's code but no recording yet (its stream held open, empty): the hydrated island keeps the
+  // frame as the server wrote it, scaled into the stage, until rrweb has one of its own.
+  const held = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  await held.route("**/api/sessions/*/live*", () => {/* never answered */});
+  const player = await held.newPage();
+  await player.goto(`${server.url}/sessions/${id}`);
+  await waitFor(
+    "the island hydrated",
+    async () => (await player.locator(".rp-stage").getAttribute("style"))?.includes("--rp-stage-fit"),
+  );
+  const kept = player.locator("iframe.rp-first-frame");
+  assert.equal(await kept.getAttribute("srcdoc"), srcdoc, "the first frame survived hydration as it was");
+  // As rrweb-player scales its replay: fitted into the stage (touching two of its sides), centred.
+  const scaled = await player.evaluate(() => {
+    const box = (r: DOMRect) => ({ w: r.width, h: r.height, x: r.x + r.width / 2, y: r.y + r.height / 2 });
+    return {
+      frame: box(document.querySelector<HTMLIFrameElement>("iframe.rp-first-frame")!.getBoundingClientRect()),
+      stage: box(document.querySelector(".rp-stage")!.getBoundingClientRect()),
+    };
+  });
+  const { frame: f, stage: st } = scaled;
+  assert.ok(f.w <= st.w + 1 && f.h <= st.h + 1 && Math.min(st.w - f.w, st.h - f.h) < 4, JSON.stringify(scaled));
+  assert.ok(Math.abs(f.x - st.x) < 2 && Math.abs(f.y - st.y) < 2, `centred: ${JSON.stringify(scaled)}`);
+  await held.close();
+  return pixelDifference(original, shot).ratio;
+}
+
 function table(label: string, runs: Record<string, Replay>): void {
   const percent = (r: number) => `${(r * 100).toFixed(3)}%`.padStart(8);
   const lines = [`fidelity (${label}): share of pixels differing, threshold ${percent(MAX_DIFFERENCE)}`];
@@ -328,6 +380,11 @@ browserTest("fidelity: without the asset cache, a replay loses its images when t
 }) => {
   const { id, shots } = await record(browser, server, site);
   const up = await replay(browser, server, id, shots);
+  const first = await staticFirstFrame(browser, server, id, shots[0]);
+  console.log(
+    `fidelity (${server.backend}): the static first frame differs from the original by ${(first * 100).toFixed(3)}%`,
+  );
+  assert.ok(first < MAX_DIFFERENCE, `the static first frame: ${first}`);
   await site.close();
   const down = await replay(browser, server, id, shots);
   table(`${server.backend}, no cache`, { "site up": up, "site stopped": down });

@@ -135,6 +135,72 @@ serverTest("session page: header and player island; unknown and invalid ids are 
   assert.equal((await page(`${url}/sessions/..%2F..%2Fetc`)).status, 404);
 });
 
+serverTest(
+  "session page: an ended session's first frame is inlined, sandboxed and inert; a live one's is not",
+  async ({ url }) => {
+    const s = await startSession(url, { meta: { url: "https://shop.example/" } });
+    const at = Date.now();
+    const body = (...childNodes: unknown[]) => ({ type: 2, tagName: "body", attributes: {}, childNodes, id: 3 });
+    const snapshot = {
+      type: 0,
+      id: 1,
+      childNodes: [{
+        type: 2,
+        tagName: "html",
+        attributes: {},
+        id: 2,
+        childNodes: [body(
+          {
+            type: 2,
+            tagName: "h1",
+            attributes: { onclick: "alert(1)" },
+            childNodes: [{ type: 3, textContent: "Hello </iframe><script>alert(2)</script>", id: 5 }],
+            id: 4,
+          },
+          {
+            type: 2,
+            tagName: "script",
+            attributes: {},
+            childNodes: [{ type: 3, textContent: "alert(3)", id: 7 }],
+            id: 6,
+          },
+        )],
+      }],
+    };
+    const events = [
+      { type: 4, timestamp: at, data: { href: "https://shop.example/", width: 1024, height: 700 } },
+      { type: 2, timestamp: at + 1, data: { node: snapshot, initialOffset: { left: 0, top: 0 } } },
+    ];
+    assert.equal((await sendBatch(url, s, { seq: 0, events })).status, 200);
+    const live = await page(`${url}/sessions/${s.sessionId}`);
+    assert.ok(!live.html.includes("rp-first-frame"), "a live session opens at its live edge: no first frame");
+    assert.match(
+      live.html,
+      /<div class="rp-first" data-testid="first-frame"><\/div>/,
+      "the empty place the island hydrates",
+    );
+
+    await post(`${url}/api/sessions/${s.sessionId}/stop`, {}, { authorization: `Bearer ${s.token}` });
+    const ended = await page(`${url}/sessions/${s.sessionId}`);
+    // srcdoc's value is quoted with `"` escaped, so it ends at the first `"`; the attributes after it close the tag.
+    const iframe = ended.html.match(/<iframe class="rp-first-frame" sandbox(?:="")? srcdoc="([^"]*)"([^>]*)>/);
+    assert.ok(iframe, "the first frame is in the page, sandboxed with no tokens");
+    const [, srcdoc, rest] = iframe;
+    assert.doesNotMatch(rest, /allow-|sandbox/);
+    assert.match(rest, / width="1024" height="700"/);
+    assert.ok(!srcdoc.includes("<") && !srcdoc.includes('"'), "the document is escaped inside the attribute");
+    const doc = srcdoc.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&quot;", '"').replaceAll(
+      "&amp;",
+      "&",
+    );
+    assert.ok(doc.includes("<h1>Hello &lt;/iframe&gt;&lt;script&gt;alert(2)&lt;/script&gt;</h1>"), doc);
+    assert.ok(!doc.includes("<script") && !doc.includes("alert(3)") && !doc.includes("onclick"), doc);
+    // Only in the markup: the island's serialized props do not carry it again.
+    const props = ended.html.match(/<script type="application\/json" id="island-Player-[^"]+">([^<]*)<\/script>/)![1];
+    assert.ok(!props.includes("Hello") && !("firstFrame" in JSON.parse(props)));
+  },
+);
+
 serverTest("XSS: recorded metadata renders as text everywhere", async ({ url }) => {
   const s = await startSession(url, {
     meta: { url: `https://shop.example/${XSS}`, userId: XSS, source: XSS, traits: { note: `</script>${XSS}` } },
