@@ -19,6 +19,10 @@ export const WATCHED_FLUSH_INTERVAL_MS = 100;
 export const HEARTBEAT_MS = 15_000;
 /** Consecutive rejected batches after which the recorder gives up. */
 export const MAX_CONSECUTIVE_REJECTS = 5;
+/** While closing, a batch the server could not take for now is sent again this many times... */
+export const CLOSE_RETRIES = 3;
+/** ...waiting at most this long before each (a stop should not hang on a long Retry-After). */
+const CLOSE_RETRY_MAX_MS = 2000;
 
 /** Timers and time, injected for tests. */
 export interface Clock {
@@ -175,13 +179,19 @@ export class Uploader {
           clock.now(),
           b.entries.map((e) => e.json),
         );
-        const r = await transport.send(cred, body);
-        if (r.kind === "session_lost") {
-          // Ending anyway: no new session to carry a gap marker, so at least say what was lost.
-          const lost = buffer.discard();
-          if (lost) this.#d.warn(`replaya: ${lost.droppedEvents} events were not delivered: the session had ended`);
+        let r = await transport.send(cred, body);
+        // The server could not take it for now (a restart, a 429): tried again a few times, briefly.
+        for (let attempt = 1; r.kind === "retry" && attempt <= CLOSE_RETRIES; attempt++) {
+          await this.#sleep(Math.min(CLOSE_RETRY_MAX_MS, this.#retryDelay(attempt, r.retryAfterMs)));
+          r = await transport.send(cred, body);
         }
-        if (r.kind !== "ok") break;
+        if (r.kind !== "ok") {
+          // Ending anyway: no later batch or session carries a gap marker, so at least say what was lost.
+          const lost = buffer.discard();
+          const why = r.kind === "session_lost" ? "the session had ended" : "the server did not take them";
+          if (lost) this.#d.warn(`replaya: ${lost.droppedEvents} events were not delivered: ${why}`);
+          break;
+        }
         buffer.remove(b);
       }
     }

@@ -3,7 +3,7 @@ import { KEEPALIVE_MAX_BODY } from "../../recorder/src/batch.ts";
 import { EventBuffer } from "../../recorder/src/buffer.ts";
 import { Transport } from "../../recorder/src/transport.ts";
 import type { Credentials } from "../../recorder/src/wire.ts";
-import { Uploader } from "../../recorder/src/uploader.ts";
+import { CLOSE_RETRIES, Uploader } from "../../recorder/src/uploader.ts";
 import { eventsOf, FakeClock, FakeServer, incremental, reply, testMeta as meta } from "./_helpers.ts";
 
 function setup(opts: { maxBytes?: number; random?: number } = {}) {
@@ -430,4 +430,46 @@ Deno.test("close flushes the rest, then sends stop with the next seq", async () 
   const count = server.requests.length;
   await clock.advance(60_000);
   assert.equal(server.requests.length, count, "nothing after close");
+});
+
+/** Runs `closing` to its end, advancing the fake clock through its retry waits. */
+async function finish(clock: FakeClock, closing: Promise<void>): Promise<void> {
+  let done = false;
+  closing.then(() => (done = true), () => (done = true));
+  for (let i = 0; i < 100 && !done; i++) await clock.advance(500);
+  await closing;
+}
+
+Deno.test("close sends again a batch the server could not take for now, and then delivers it", async () => {
+  const { clock, server, uploader, push, log } = setup();
+  uploader.connect();
+  await clock.advance(0);
+  let refused = 0;
+  server.handlers.push((req) =>
+    req.path.endsWith("/events") && refused++ < CLOSE_RETRIES
+      ? reply.json(refused === 1 ? 429 : 503, {}, { "Retry-After": "600" })
+      : undefined
+  );
+  push(3);
+  const started = clock.now();
+  await finish(clock, uploader.close({ flush: true, sendStop: true }));
+  const sent = server.batches.filter((r) => eventsOf(r).length > 0);
+  assert.equal(sent.length, CLOSE_RETRIES + 1, "the refused tries, then the one taken");
+  assert.ok(sent.every((r) => r.json.seq === 0), "the same batch each time");
+  assert.equal(server.requests.at(-1)!.path, "/api/sessions/s1/stop", "the stop comes after it");
+  assert.deepEqual(log.warnings, [], "nothing was lost");
+  const waited = clock.now() - started;
+  assert.ok(waited <= CLOSE_RETRIES * 2000, `a long Retry-After did not hold the stop (${waited} ms)`);
+});
+
+Deno.test("close says how many events it could not deliver when the server keeps refusing them", async () => {
+  const { clock, server, uploader, push, log } = setup();
+  uploader.connect();
+  await clock.advance(0);
+  server.handlers.push((req) => req.path.endsWith("/events") ? reply.json(503, {}) : undefined);
+  push(4);
+  await finish(clock, uploader.close({ flush: true, sendStop: true }));
+  assert.equal(server.batches.length, CLOSE_RETRIES + 1);
+  assert.deepEqual(log.warnings, ["replaya: 4 events were not delivered: the server did not take them"]);
+  assert.equal(server.requests.at(-1)!.path, "/api/sessions/s1/stop", "the session still ends");
 });
