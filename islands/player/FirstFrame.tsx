@@ -33,7 +33,9 @@ export function FirstFrame({ frame, done }: { frame?: FirstFrameProps; done: boo
         aria-hidden="true"
         tabIndex={-1}
         referrerpolicy="no-referrer"
-        loading="eager"
+        // Not on the page's critical path: the recorded site's image hosts (slow, or gone with their TCP
+        // timeouts) must not hold the dashboard's load event. Lazy frames in view still load at once.
+        loading="lazy"
       />
     </div>
   );

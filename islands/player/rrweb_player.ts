@@ -228,5 +228,14 @@ function mount(
   }) as unknown as SveltePlayer;
   const replayer = player.getReplayer();
   replayer.iframe.setAttribute("tabindex", "-1");
+  // rrweb's rebuild of a full snapshot opens the iframe's document (document.open()) and never closes it: left
+  // "loading", the frame holds the page's load event for good when the rebuild came before that event (the
+  // static first frame's images make that likely). Closed after every rebuild; the DOM rrweb built stays.
+  const finish = () => {
+    const doc = replayer.iframe.contentDocument;
+    if (doc?.readyState === "loading") doc.close();
+  };
+  replayer.on("fullsnapshot-rebuilded", finish);
+  finish();
   return { player, replayer };
 }

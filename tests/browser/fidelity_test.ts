@@ -274,6 +274,14 @@ async function replay(
   await dashboard.waitForSelector('[data-testid="player"][data-status="ended"]');
   // The static first frame made way for the replay's own.
   await waitFor("the static first frame removed", async () => await dashboard.locator(".rp-first").count() === 0);
+  // rrweb's rebuild leaves its iframe's document open (document.open()); the player closes it, or the page's load
+  // event could wait on it for good.
+  assert.equal(
+    await dashboard.evaluate(() =>
+      document.querySelector<HTMLIFrameElement>(".rp-mount iframe")!.contentDocument!.readyState
+    ),
+    "complete",
+  );
   const frame = dashboard.locator(".rp-mount iframe");
   const differences: number[] = [];
   const imageUrls = new Set<string>();
@@ -344,17 +352,22 @@ async function staticFirstFrame(browser: Browser, server: ServerUnderTest, id: s
   );
   const kept = player.locator("iframe.rp-first-frame");
   assert.equal(await kept.getAttribute("srcdoc"), srcdoc, "the first frame survived hydration as it was");
-  // As rrweb-player scales its replay: fitted into the stage (touching two of its sides), centred.
-  const scaled = await player.evaluate(() => {
-    const box = (r: DOMRect) => ({ w: r.width, h: r.height, x: r.x + r.width / 2, y: r.y + r.height / 2 });
-    return {
-      frame: box(document.querySelector<HTMLIFrameElement>("iframe.rp-first-frame")!.getBoundingClientRect()),
-      stage: box(document.querySelector(".rp-stage")!.getBoundingClientRect()),
-    };
-  });
-  const { frame: f, stage: st } = scaled;
-  assert.ok(f.w <= st.w + 1 && f.h <= st.h + 1 && Math.min(st.w - f.w, st.h - f.h) < 4, JSON.stringify(scaled));
-  assert.ok(Math.abs(f.x - st.x) < 2 && Math.abs(f.y - st.y) < 2, `centred: ${JSON.stringify(scaled)}`);
+  // As rrweb-player scales its replay: fitted into the stage (touching two of its sides), centred; again after the
+  // island has fitted the stage to the window (the frame follows on the stage's next resize notification).
+  const geometry = () =>
+    player.evaluate(() => {
+      const box = (r: DOMRect) => ({ w: r.width, h: r.height, x: r.x + r.width / 2, y: r.y + r.height / 2 });
+      return {
+        frame: box(document.querySelector<HTMLIFrameElement>("iframe.rp-first-frame")!.getBoundingClientRect()),
+        stage: box(document.querySelector(".rp-stage")!.getBoundingClientRect()),
+      };
+    });
+  const fitted = ({ frame: f, stage: st }: Awaited<ReturnType<typeof geometry>>) =>
+    f.w <= st.w + 1 && f.h <= st.h + 1 && Math.min(st.w - f.w, st.h - f.h) < 4 &&
+    Math.abs(f.x - st.x) < 2 && Math.abs(f.y - st.y) < 2;
+  let last: Awaited<ReturnType<typeof geometry>> | undefined;
+  await waitFor("the first frame fitted into the stage", async () => fitted(last = await geometry()), 5_000)
+    .catch(() => assert.fail(`not fitted: ${JSON.stringify(last)}`));
   await held.close();
   return pixelDifference(original, shot).ratio;
 }
