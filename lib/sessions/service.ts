@@ -95,6 +95,9 @@ const MAX_FRICTION_STATES = 10_000;
 /** Client clocks further off than this are corrected to the server's. */
 const MAX_CLOCK_SKEW_MS = 2_000;
 
+/** A first frame is looked for in this many items at most (a session's snapshot comes in its first batch or two). */
+const FIRST_FRAME_ITEMS = 8;
+
 /**
  * Sessions over a stream store.
  *
@@ -103,9 +106,6 @@ const MAX_CLOCK_SKEW_MS = 2_000;
  * const meta = await sessions.create({ url: "https://example.com/" });
  * await sessions.appendEvents(meta.id, { writerId: "w1", batch: 0, events, sentAt: Date.now() });
  */
-/** A first frame is looked for in this many items at most (a session's snapshot comes in its first batch or two). */
-const FIRST_FRAME_ITEMS = 8;
-
 export class Sessions {
   readonly store: StreamStore;
   readonly leaseMs: number;
