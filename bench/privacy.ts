@@ -31,7 +31,7 @@ export async function privacyReport(batches: { events: RrwebEvent[] }[]): Promis
       const start = performance.now();
       for (const [seq, events] of copies.entries()) {
         const t = performance.now();
-        if (redact) redactEvents(events, redactor);
+        if (redact) await redactEvents(events, redactor);
         times.redactOnly += redact ? performance.now() - t : 0;
         await encodeEvents({ writerId: "w", batch: seq, events });
       }

@@ -30,7 +30,7 @@ Deno.test("privacy config: mistakes stop the start with a clear message", () => 
     [{ REPLAYA_REDACTION_OFF_PROJECTS: "nope" }, /not a project/],
     [{ REPLAYA_REDACT_PATTERNS: "ORD-\\d+" }, /JSON object/],
     [{ REPLAYA_REDACT_PATTERNS: '["a"]' }, /JSON object/],
-    [{ REPLAYA_REDACT_PATTERNS: '{"x":"(a+)+$"}' }, /exponential/],
+    [{ REPLAYA_REDACT_PATTERNS: '{"x":"(?=a)b"}' }, /RE2/],
     [{ REPLAYA_REDACT_PATTERNS: '{"x":"a*"}' }, /empty string/],
     [{ REPLAYA_REDACT_PATTERNS: '{"Bad Name":"abc"}' }, /name/],
     [{ REPLAYA_REDACT_PATTERNS: JSON.stringify({ x: "a".repeat(201) }) }, /characters/],

@@ -327,6 +327,8 @@ export class FeedBuilder {
           ts,
           text: str("reason") === "session_ended"
             ? `${plural(dropped, "event")} lost: the previous session had ended before they could be delivered`
+            : str("reason") === "unscanned"
+            ? `${plural(dropped, "event")} not stored: the server could not scan them for personal data in time`
             : gapLabel(dropped),
           detail: bytes ? `${formatBytes(bytes)} lost${span}` : undefined,
           droppedEvents: dropped,

@@ -1,6 +1,6 @@
 /**
  * Server-side redaction: common PII in a recording is replaced with a marker
- * (`[redacted:email]`) before anything is stored. Pure: no I/O, no state.
+ * (`[redacted:email]`) before anything is stored. No I/O, no state.
  *
  * Every string value of an event is scanned, wherever it sits (text nodes,
  * attribute values, input values, mutation texts, custom and plugin payloads,
@@ -10,16 +10,26 @@
  * structure, stay as they were. The identified user id is kept: it is the
  * identity the site chose to send, and the user index is keyed on it.
  *
- * Bounded time: every built-in pattern has bounded quantifiers and starts at a
- * token boundary, so a scan is linear in the string's length; checks that a
- * regex cannot do (Luhn, IBAN mod 97) run on matches only.
+ * Bounded time, because every visitor writes the input:
+ * - every built-in pattern starts at a token boundary and has bounded,
+ *   unambiguous quantifiers (no group that can split the same digits two
+ *   ways), so each position is tried a bounded number of times; checks a
+ *   regex cannot do (Luhn, IBAN mod 97, a phone's digit count) run on matches;
+ * - configured patterns run on RE2 (re2js), which is linear in its input
+ *   whatever the pattern: an operator's pattern cannot backtrack;
+ * - strings longer than a window are scanned window by window, overlapping by
+ *   the longest match, so one regex call never holds the event loop long;
+ *   {@link redactEvents} yields between slices and gives up on a batch whose
+ *   scan outlasts its budget ({@link RedactionBudgetError}): the caller then
+ *   stores none of it.
  *
  * @module
  */
 
+import { RE2JS } from "re2js";
 import type { RrwebEvent } from "@replaya/recorder/wire";
 
-/** A named extra pattern from the configuration (REPLAYA_REDACT_PATTERNS). */
+/** A named extra pattern from the configuration (REPLAYA_REDACT_PATTERNS), in RE2 syntax. */
 export interface RedactPattern {
   name: string;
   source: string;
@@ -52,15 +62,42 @@ const BUILT_IN = [
   String.raw`(?<iban>(?<![\w-])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?(?![\w-]))`,
   // Card numbers: 13–19 digits, spaces or dashes between groups; a known network prefix (checked with Luhn).
   String.raw`(?<card>(?<![\w.+-])(?:4|5[1-5]|2[2-7]|3[47]|3[0689]|6[05])\d(?:[ -]?\d){11,17}(?![\w-]|\.\d))`,
-  // Phone numbers: international (+ and 8–15 digits) or North American with separators.
+  // Phone numbers: international (+, then one run of digits and separators, its digits counted in the callback:
+  // a run of optional groups could split the same digits many ways) or North American with separators.
   String
-    .raw`(?<phone>(?<![\w+.-])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}|\(\d{3}\)[ ]?\d{3}[ .-]\d{4}|\d{3}[ .-]\d{3}[ .-]\d{4})(?![\w-]|\.\d))`,
+    .raw`(?<phone>(?<![\w+.-])(?:\+\d[\d .()-]{5,24}\d|\(\d{3}\)[ ]?\d{3}[ .-]\d{4}|\d{3}[ .-]\d{3}[ .-]\d{4})(?![\w-]|\.\d))`,
 ];
+
+/** Strings longer than this are scanned in windows of this size: no single regex call holds the event loop long. */
+export const WINDOW_CHARS = 64 * 1024;
+/** Context a window reads before its start, for the look-behinds (one character; some to spare). */
+const CONTEXT_BEFORE = 16;
+/** The longest built-in match (a JWT's three segments) plus its look-ahead: windows overlap by this much. */
+const BUILT_IN_MAX_MATCH = 3 * 8192 + 16;
+/**
+ * Configured patterns can be unbounded (`[A-Z]{2,}`): in strings longer than a window, a match longer than this
+ * may be cut at a window's end (its start is still redacted).
+ */
+const CUSTOM_MAX_MATCH = 4096;
+
+/** A scan's steps: the generator yields between windows, so a caller can let the event loop run. */
+type Scan = Generator<void, string>;
+
+/** One pattern pass: every match replaced in a short string, or the matches of a window's chunk. */
+interface Pass {
+  /** How far a window's chunk reaches past the window, so a match starting in it is seen whole. */
+  overlap: number;
+  all(value: string): string;
+  /** Matches in `chunk` from `from` on, in order: [start, end, replacement]. */
+  matches(chunk: string, from: number): Iterable<[number, number, string]>;
+}
 
 /** A compiled redactor: the built-in patterns and the configured ones, in one pass each. */
 export interface Redactor {
-  /** Redacts one string. */
+  /** Redacts one string (metadata, traits: a few KiB at most). */
   text(value: string): string;
+  /** Redacts one string of any length in steps (see {@link redactEvents}). */
+  scan(value: string): Scan;
 }
 
 /**
@@ -68,10 +105,25 @@ export interface Redactor {
  * {@link validatePattern}). Compile once, use for every batch.
  */
 export function createRedactor(extra: RedactPattern[] = []): Redactor {
-  const builtIn = new RegExp(BUILT_IN.join("|"), "g");
-  const custom = extra.map(({ name, source }) => ({ marker: `[redacted:${name}]`, re: new RegExp(source, "g") }));
-  const replace = (match: string, ...args: unknown[]): string => {
-    const groups = args[args.length - 1] as Record<string, string | undefined>;
+  const builtIn = builtInPass();
+  const custom = extra.map(({ name, source }) => customPass(RE2JS.compile(source), `[redacted:${name}]`));
+  function* plain(value: string): Scan {
+    // Cheap gate: every built-in pattern needs a digit, an "@", "eyJ" or "earer".
+    let out = value.length < 7 || !MAYBE.test(value) ? value : yield* windowed(value, builtIn);
+    for (const pass of custom) out = yield* windowed(out, pass);
+    return out;
+  }
+  function* scan(value: string): Scan {
+    const out = yield* plain(value);
+    return out.includes("%") ? yield* percentEncoded(out, plain) : out;
+  }
+  return { scan, text: (value) => drain(scan(value)) };
+}
+
+function builtInPass(): Pass {
+  const source = BUILT_IN.join("|");
+  const all = new RegExp(source, "g");
+  const marker = (match: string, groups: Record<string, string | undefined>): string => {
     if (groups.card !== undefined) return luhn(match) ? "[redacted:card]" : match;
     if (groups.iban !== undefined) return ibanValid(match) ? "[redacted:iban]" : match;
     if (groups.phone !== undefined) return phoneDigits(match) ? "[redacted:phone]" : match;
@@ -79,18 +131,67 @@ export function createRedactor(extra: RedactPattern[] = []): Redactor {
     if (groups.jwt !== undefined) return "[redacted:jwt]";
     return "[redacted:token]";
   };
-  const plain = (value: string): string => {
-    // Cheap gate: every built-in pattern needs a digit, an "@", "eyJ" or "earer".
-    let out = value.length < 7 || !MAYBE.test(value) ? value : value.replace(builtIn, replace);
-    for (const { marker, re } of custom) out = out.replace(re, marker);
-    return out;
-  };
   return {
-    text(value: string): string {
-      const out = plain(value);
-      return out.includes("%") ? percentEncoded(out, plain) : out;
+    overlap: BUILT_IN_MAX_MATCH,
+    all: (value) => value.replace(all, (match, ...args) => marker(match, args[args.length - 1])),
+    *matches(chunk, from) {
+      const re = new RegExp(source, "g"); // its own lastIndex: a window's matches are taken while others wait
+      re.lastIndex = from;
+      for (let m = re.exec(chunk); m; m = re.exec(chunk)) {
+        yield [m.index, m.index + m[0].length, marker(m[0], m.groups ?? {})];
+      }
     },
   };
+}
+
+function customPass(re: RE2JS, marker: string): Pass {
+  return {
+    overlap: CUSTOM_MAX_MATCH,
+    all: (value) => re.matcher(value).replaceAll(marker),
+    *matches(chunk, from) {
+      const m = re.matcher(chunk);
+      for (let at = from; at <= chunk.length && m.find(at);) {
+        yield [m.start(), m.end(), marker];
+        at = m.end() > m.start() ? m.end() : m.end() + 1;
+      }
+    },
+  };
+}
+
+/**
+ * Applies `pass` to `value`; past one window, window by window (yielding after
+ * each), each chunk reaching `overlap` beyond its window so a match that
+ * starts inside it is replaced whole, and a little before it for look-behinds.
+ */
+function* windowed(value: string, pass: Pass): Scan {
+  if (value.length <= WINDOW_CHARS) return pass.all(value);
+  const out: string[] = [];
+  let done = 0; // value[0, done) is in out
+  let resume = 0; // where the scan goes on: after the last match, replaced or kept (a Luhn-invalid "card")
+  for (let start = 0; start < value.length; start += WINDOW_CHARS) {
+    const end = Math.min(value.length, start + WINDOW_CHARS);
+    const base = Math.max(0, start - CONTEXT_BEFORE);
+    const chunk = value.slice(base, Math.min(value.length, end + pass.overlap));
+    for (const [from, to, replacement] of pass.matches(chunk, Math.max(resume, start) - base)) {
+      if (base + from >= end) break; // the next window's
+      resume = base + to;
+      if (replacement === chunk.slice(from, to)) continue;
+      out.push(value.slice(done, base + from), replacement);
+      done = resume;
+    }
+    yield;
+  }
+  if (done === 0) return value; // nothing replaced: no copy
+  out.push(value.slice(done));
+  return out.join("");
+}
+
+/** Runs a scan to its end without letting go of the event loop (for short strings). */
+function drain(scan: Scan): string {
+  for (;;) {
+    const step = scan.next();
+    if (step.done) return step.value;
+  }
 }
 
 /**
@@ -98,11 +199,16 @@ export function createRedactor(extra: RedactPattern[] = []): Redactor {
  * with an escape is decoded, redacted, and encoded again around the markers.
  * Split on the URL's delimiters (linear), not matched with a pattern.
  */
-function percentEncoded(value: string, redact: (value: string) => string): string {
+function* percentEncoded(value: string, redact: (value: string) => Scan): Scan {
   const parts = value.split(/([?&=/#;\s])/);
   let changed = false;
+  let since = 0;
   for (let i = 0; i < parts.length; i += 2) {
     const part = parts[i];
+    if ((since += part.length) > WINDOW_CHARS) {
+      since = 0;
+      yield; // many short parts add up to a long string too
+    }
     if (!ESCAPE.test(part)) continue;
     let decoded: string;
     try {
@@ -110,7 +216,7 @@ function percentEncoded(value: string, redact: (value: string) => string): strin
     } catch {
       continue; // "100%" in a stylesheet, not an escape
     }
-    const redacted = redact(decoded);
+    const redacted = yield* redact(decoded);
     if (redacted === decoded) continue;
     parts[i] = redacted.split(/(\[redacted:[\w-]+\])/).map((p, j) => j % 2 ? p : encodeURIComponent(p)).join("");
     changed = true;
@@ -122,19 +228,64 @@ const ESCAPE = /%[0-9A-Fa-f]{2}/;
 
 const MAYBE = /[\d@]|eyJ|earer/;
 
+/** A batch's scan outlasted its budget: none of it may be stored (it is not known to be redacted). */
+export class RedactionBudgetError extends Error {
+  override name = "RedactionBudgetError";
+}
+
+/** How {@link redactEvents} shares the event loop. */
+export interface RedactPace {
+  /** Work between two yields to the event loop, at most (default 10 ms). */
+  sliceMs?: number;
+  /** Time a whole batch may take, yields not counted (default 3 s); beyond it {@link RedactionBudgetError}. */
+  budgetMs?: number;
+  now?: () => number;
+}
+
+/** Default scan budget of one batch: a 16 MiB batch of ordinary pages scans in well under a second. */
+export const REDACT_BUDGET_MS = 3_000;
+
 /**
  * Redacts a batch of rrweb events in place (the batch belongs to the request
- * that parsed it) and returns it. An explicit stack, not recursion: a deeply
- * nested payload cannot overflow the call stack.
+ * that parsed it) and resolves to it. An explicit stack, not recursion: a
+ * deeply nested payload cannot overflow the call stack. It yields to the event
+ * loop every `sliceMs` of work, between strings or between windows of a long
+ * one, and throws {@link RedactionBudgetError} once it has worked `budgetMs`:
+ * the events are then half-redacted and must be dropped.
  */
-export function redactEvents<T extends RrwebEvent[]>(events: T, redactor: Redactor): T {
+export async function redactEvents<T extends RrwebEvent[]>(
+  events: T,
+  redactor: Redactor,
+  pace: RedactPace = {},
+): Promise<T> {
+  const now = pace.now ?? (() => performance.now());
+  const sliceMs = pace.sliceMs ?? 10;
+  const budgetMs = pace.budgetMs ?? REDACT_BUDGET_MS;
+  let sliceStart = now();
+  let spent = 0;
+  const due = () => now() - sliceStart >= sliceMs;
+  const pause = async () => {
+    spent += now() - sliceStart;
+    if (spent > budgetMs) throw new RedactionBudgetError(`the batch could not be scanned within ${budgetMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    sliceStart = now();
+  };
+  const redact = async (value: string): Promise<string> => {
+    if (DATA_URL.test(value)) return value;
+    const scan = redactor.scan(value);
+    for (let step = scan.next();; step = scan.next()) {
+      if (step.done) return step.value;
+      if (due()) await pause();
+    }
+  };
   const stack: unknown[] = [events];
   while (stack.length > 0) {
     const value = stack.pop();
+    if (due()) await pause();
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
-        if (typeof item === "string") value[i] = redactString(item, redactor);
+        if (typeof item === "string") value[i] = await redact(item);
         else if (typeof item === "object" && item !== null) stack.push(item);
       }
     } else if (typeof value === "object" && value !== null) {
@@ -142,18 +293,31 @@ export function redactEvents<T extends RrwebEvent[]>(events: T, redactor: Redact
       for (const key in record) {
         const item = record[key];
         if (typeof item === "string") {
-          if (!STRUCTURAL_KEYS.has(key)) record[key] = redactString(item, redactor);
+          if (!STRUCTURAL_KEYS.has(key)) record[key] = await redact(item);
         } else if (typeof item === "object" && item !== null) stack.push(item);
       }
     }
   }
+  spent += now() - sliceStart;
+  if (spent > budgetMs) throw new RedactionBudgetError(`the batch could not be scanned within ${budgetMs} ms`);
   return events;
 }
 
-/** Redacts every string value of a plain JSON value (session metadata, traits), in place. */
+/** Redacts every string value of a plain JSON value (session metadata, traits: a start body is 64 KiB at most). */
 export function redactJson<T>(value: T, redactor: Redactor): T {
   if (typeof value === "string") return redactString(value, redactor) as T;
-  redactEvents([value] as unknown as RrwebEvent[], redactor);
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item !== "object" || item === null) continue;
+    const record = item as Record<string, unknown>;
+    for (const key in record) {
+      const child = record[key];
+      if (typeof child === "string") {
+        if (!STRUCTURAL_KEYS.has(key)) record[key] = redactString(child, redactor);
+      } else stack.push(child);
+    }
+  }
   return value;
 }
 
@@ -194,26 +358,23 @@ function phoneDigits(value: string): boolean {
   return n >= 8 && n <= 15 && (value.startsWith("+") || n === 10);
 }
 
-/** Why an extra pattern was refused; undefined when it is fine. */
+/**
+ * Why an extra pattern was refused; undefined when it is fine. Patterns are
+ * RE2 (linear time whatever the input): no look-arounds, no backreferences.
+ */
 export function validatePattern(source: string): string | undefined {
   if (source.length === 0 || source.length > MAX_PATTERN_LENGTH) {
     return `must be 1–${MAX_PATTERN_LENGTH} characters`;
   }
-  let re: RegExp;
+  if (/\\[1-9]|\\k</.test(source)) return "uses a backreference (RE2 has none: it would take unbounded time)";
+  let re: RE2JS;
   try {
-    re = new RegExp(source, "g");
+    re = RE2JS.compile(source);
   } catch (error) {
-    return `is not a valid regular expression (${(error as Error).message})`;
+    return `is not a valid RE2 regular expression, which has no look-arounds or backreferences (${
+      (error as Error).message
+    })`;
   }
-  if (re.test("")) return "matches the empty string";
-  // A quantified group that itself contains a quantifier ((a+)+, (a|aa)*, (\w*)*) can backtrack exponentially.
-  if (
-    /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]/.test(source) ||
-    /\((?:[^()\\]|\\.)*\|(?:[^()\\]|\\.)*\)[+*{]/.test(source)
-  ) {
-    return "has a quantified group containing a quantifier or alternation (it can take exponential time); " +
-      "rewrite it without nesting";
-  }
-  if (/\\[1-9]|\\k</.test(source)) return "uses a backreference (unbounded time)";
+  if (re.matcher("").find()) return "matches the empty string";
   return undefined;
 }

@@ -25,7 +25,7 @@ import {
   type SessionItem,
   stopRecord,
 } from "./codec.ts";
-import type { RrwebEvent, SessionEnd, SessionMeta, StopInfo } from "@replaya/recorder/wire";
+import type { GapPayload, RrwebEvent, SessionEnd, SessionMeta, StopInfo } from "@replaya/recorder/wire";
 import { Watchers } from "./watchers.ts";
 import { type FirstFrame, firstFrameOf } from "./first_frame.ts";
 import { addPageUrls } from "./events.ts";
@@ -44,7 +44,8 @@ import {
   type FrictionState,
   newFrictionState,
 } from "./friction.ts";
-import { redactEvents, redactJson, type Redactor } from "./redact.ts";
+import { redactEvents, RedactionBudgetError, redactJson, type Redactor, type RedactPace } from "./redact.ts";
+import { log } from "../log.ts";
 
 /** The fencing token of a recording session. */
 export const ACTIVE = "active";
@@ -85,8 +86,11 @@ export interface SessionsOptions {
   onDelete?: (id: string) => Promise<void>;
   /** Friction signal thresholds (friction.ts). */
   friction?: FrictionConfig;
-  /** PII redaction before anything is stored (redact.ts); absent = none. `skipProjects` are recorded as sent. */
-  redaction?: { redactor: Redactor; skipProjects?: ReadonlySet<string> };
+  /**
+   * PII redaction before anything is stored (redact.ts); absent = none. `skipProjects` are recorded as sent;
+   * `pace` bounds each batch's scan (a batch over its budget is stored as a gap marker, never unredacted).
+   */
+  redaction?: { redactor: Redactor; skipProjects?: ReadonlySet<string>; pace?: RedactPace };
 }
 
 /** Sessions whose friction state is kept in memory (least recently written dropped first). */
@@ -185,11 +189,20 @@ export class Sessions {
     if (batch.events.length === 0) return this.heartbeat(id);
     // Redacted first: nothing below (friction, stats, the store) sees what was removed.
     const redactor = this.#redaction && this.#redactorFor(await this.#projectOf(id));
-    if (redactor) redactEvents(batch.events, redactor);
+    let received = batch.events;
+    if (redactor) {
+      try {
+        await redactEvents(received, redactor, this.#redaction?.pace);
+      } catch (error) {
+        if (!(error instanceof RedactionBudgetError)) throw error;
+        log.warn("batch not stored: its redaction scan ran out of time", { session: id, events: received.length });
+        received = [unscannedMarker(received)];
+      }
+    }
     const skew = batch.sentAt ? now - batch.sentAt : 0;
     const events = Math.abs(skew) > MAX_CLOCK_SKEW_MS
-      ? batch.events.map((e) => ({ ...e, timestamp: e.timestamp + skew }))
-      : batch.events;
+      ? received.map((e) => ({ ...e, timestamp: e.timestamp + skew }))
+      : received;
     // Detected on a copy of the state: a failed append leaves it as it was, and the retry is judged again.
     const state = structuredClone(this.#frictionStates.get(id) ?? newFrictionState());
     const friction = countSignals(detectFriction(events, state, this.friction));
@@ -517,4 +530,20 @@ export class Sessions {
       this.#lastActivity.delete(this.#lastActivity.keys().next().value!);
     }
   }
+}
+
+/**
+ * What is stored in place of a batch that could not be scanned for PII in
+ * time: a gap marker saying how many events were lost and when, so the list
+ * marks the session incomplete and the player shows the gap.
+ */
+function unscannedMarker(events: RrwebEvent[]): RrwebEvent {
+  let from = Infinity;
+  let to = 0;
+  for (const event of events) {
+    from = Math.min(from, event.timestamp);
+    to = Math.max(to, event.timestamp);
+  }
+  const payload: GapPayload = { droppedEvents: events.length, droppedBytes: 0, from, to, reason: "unscanned" };
+  return { type: 5, timestamp: from, data: { tag: "replaya.gap", payload } };
 }

@@ -87,8 +87,11 @@ export interface GapPayload {
   /** Capture time of the first and last dropped event. */
   from: number;
   to: number;
-  /** Why: the buffer bound, or a session that could not be continued. */
-  reason?: "buffer_full" | "session_ended";
+  /**
+   * Why: the buffer bound, a session that could not be continued, or (set by the server) a batch it could not
+   * scan for personal data within its time budget, stored as this marker instead.
+   */
+  reason?: "buffer_full" | "session_ended" | "unscanned";
 }
 
 /** The page a session starts on, as the recorder describes it. */
