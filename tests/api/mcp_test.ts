@@ -2,7 +2,8 @@
  * The MCP server through the SDK's own client, against a real server: over
  * stdio (`cli/mcp.ts` as its own process, as an agent starts it) and over
  * streamable HTTP at `/mcp` behind a read token. Lists the tools and calls
- * each; answers are summaries, never rrweb events or input values.
+ * each; answers are the untrusted-data notice, then JSON summaries, never
+ * rrweb events or input values.
  */
 
 import assert from "node:assert/strict";
@@ -13,13 +14,12 @@ import { serverTest } from "../support/server.ts";
 import { fetchWhole, post, sendBatch, type StartedSession, startSession } from "../support/client.ts";
 import { ADMIN } from "../support/login.ts";
 import { mintToken } from "../support/read_tokens.ts";
+import { toolData as data, type ToolText as Text } from "../support/mcp.ts";
 
 const MCP = new URL("../../cli/mcp.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 const env = { REPLAYA_ADMIN_TOKEN: ADMIN };
 const TOOLS = ["get_session_report", "list_sessions", "search_sessions", "tail_session"];
-
-type Text = { content: Array<{ type: string; text: string }>; isError?: boolean };
 
 async function recorded(url: string, meta: Record<string, unknown>): Promise<StartedSession> {
   const s = await startSession(url, { meta: { userAgent: "test", ...meta } });
@@ -45,45 +45,42 @@ async function exercise(client: Client, url: string): Promise<void> {
     tools: Array<{ name: string; description?: string; inputSchema: { type: string } }>;
   };
   assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS);
-  for (const tool of tools) assert.ok(tool.description && tool.inputSchema.type === "object", tool.name);
+  for (const tool of tools) {
+    assert.ok(tool.inputSchema.type === "object", tool.name);
+    assert.match(tool.description ?? "", /untrusted data recorded from website visitors/, tool.name);
+  }
 
-  const text = (result: unknown) => {
-    const r = result as Text;
-    assert.ok(!r.isError, r.content[0]?.text);
-    return r.content.map((c) => c.text).join("\n");
-  };
-  const listed = JSON.parse(text(await client.callTool({ name: "list_sessions", arguments: { limit: 10 } })));
+  const listed = data(await client.callTool({ name: "list_sessions", arguments: { limit: 10 } }));
   assert.deepEqual(listed.sessions.map((r: { id: string }) => r.id), [live.sessionId, ended.sessionId]);
   assert.equal(listed.sessions[1].url, "https://shop.example/checkout", "URLs without their query");
   assert.equal(listed.sessions[1].errors, 1);
 
-  const found = JSON.parse(text(
+  const found = data(
     await client.callTool({ name: "search_sessions", arguments: { url: "checkout", user: "ada", errors: true } }),
-  ));
+  );
   assert.deepEqual(found.sessions.map((r: { id: string }) => r.id), [ended.sessionId]);
-  const none = JSON.parse(text(await client.callTool({ name: "search_sessions", arguments: { errors: false } })));
+  const none = data(await client.callTool({ name: "search_sessions", arguments: { errors: false } }));
   assert.deepEqual(none.sessions, []);
 
-  const report = text(await client.callTool({ name: "get_session_report", arguments: { id: ended.sessionId } }));
-  assert.match(report, /TypeError: boom/);
-  const json = JSON.parse(text(
-    await client.callTool({ name: "get_session_report", arguments: { id: ended.sessionId, format: "json" } }),
-  ));
-  assert.equal(json.id, ended.sessionId);
+  const report = data(await client.callTool({ name: "get_session_report", arguments: { id: ended.sessionId } }));
+  assert.equal(report.id, ended.sessionId);
+  assert.deepEqual(report.errors.map((e: { message: string }) => e.message), ["TypeError: boom"]);
 
   // Bounded: an ended session returns at once; a live one after maxSeconds, saying it is still live.
-  const tailEnded = text(await client.callTool({ name: "tail_session", arguments: { id: ended.sessionId } }));
-  assert.match(tailEnded, /page https:\/\/shop\.example\/checkout/);
-  assert.match(tailEnded, /click node 9/);
-  assert.match(tailEnded, /error TypeError: boom/);
-  assert.match(tailEnded, /session ended \(stop\)/);
-  const tailLive = text(
+  const tailEnded = data(await client.callTool({ name: "tail_session", arguments: { id: ended.sessionId } }));
+  const lines: Array<{ kind: string; text: string }> = tailEnded.lines;
+  assert.deepEqual(lines.map((l) => l.kind), ["page", "click", "input", "error"]);
+  assert.match(lines[0].text, /^page https:\/\/shop\.example\/checkout/);
+  assert.equal(lines[1].text, "click node 9");
+  assert.equal(lines[3].text, "error TypeError: boom");
+  assert.equal(tailEnded.status, "session ended (stop)");
+  const tailLive = data(
     await client.callTool({ name: "tail_session", arguments: { id: live.sessionId, maxSeconds: 1, maxLines: 2 } }),
   );
-  assert.equal(tailLive.split("\n").length, 3, tailLive);
-  assert.match(tailLive, /2 lines; stopped at maxLines/);
+  assert.equal(tailLive.lines.length, 2);
+  assert.equal(tailLive.status, "stopped at maxLines");
 
-  for (const answer of [tailEnded, tailLive, report, JSON.stringify(listed)]) {
+  for (const answer of [tailEnded, tailLive, report, listed].map((d) => JSON.stringify(d))) {
     assert.ok(!answer.includes("hunter2-secret"), "no input values");
     assert.ok(!answer.includes('"type":3'), "no rrweb events");
   }
