@@ -11,13 +11,31 @@
  * headers (the kind, writer, batch, counts and friction headers the list
  * reads without touching bodies), except the headers named in `sealHeaders`
  * (the app passes the identified user id and the pages visited), whose values
- * are sealed like bodies (`~` + base64); body lengths give away sizes. Empty bodies (heartbeats) stay empty. Records without the envelope
- * (written before encryption was turned on) are read as they are.
+ * are sealed like bodies (`~` + base64); body lengths give away sizes.
+ * Empty bodies (heartbeats) stay empty. Records without the envelope (written
+ * before encryption was turned on) are read as they are. Names that end in a
+ * hash of a user id, a URL or an asset's bytes are stored keyed instead
+ * (`keyed_names.ts`), so the storage cannot be searched for known ones.
  *
- * Envelope: `"\0RE1"` · 8-byte key id · 12-byte IV · ciphertext and 16-byte
- * tag (40 bytes more per record); the first 12 bytes are the AAD. A record
- * under another key (its key was deleted, or replaced) or a wrong master key
- * fails with {@link EncryptionError}, never as garbage.
+ * Envelope: `"\0RE2"` · 8-byte key id · 12-byte IV · ciphertext and 16-byte
+ * tag (40 bytes more per record). The AAD is the first 12 bytes, the stored
+ * stream name (below this wrapper: the keyed one), a NUL and `body` or
+ * `header:<name>`, so a sealed body or header value moved to another stream,
+ * or a header value moved to another header or to the body, fails to open.
+ * Within a stream, records are not bound to their seq numbers (assigned only
+ * after sealing): they can still be dropped or repeated there. A record
+ * under another key (its key was deleted, or replaced), moved, altered, or
+ * read with a wrong master key fails with {@link EncryptionError}, never as
+ * garbage.
+ *
+ * Before: `"\0RE1"` envelopes, whose AAD was the first 12 bytes alone, still
+ * open (never written any more), and stay movable as they were. Streams
+ * stored under plain-hash names before keyed names stay there, no longer
+ * addressed: the user index is filled again by its backfill, the asset cache
+ * fetches a URL again the next time a recording uses it (same bytes, same
+ * hash: older sessions' maps find that copy), and retention removes the old
+ * streams (their key streams after twice the retention). Deleting a keyed
+ * stream deletes its plain-named predecessor too.
  *
  * A key stream keeps its key for twice the data's retention, and the key is
  * written again once its copy is older than half of it while the stream is
@@ -31,13 +49,16 @@
 import { AlreadyExistsError, NotFoundError, SeqMismatchError } from "./errors.ts";
 import type { AppendItem, ListOptions, StoredRecord, StreamStore } from "./types.ts";
 import { isFence } from "./types.ts";
+import { keyedNames } from "./keyed_names.ts";
 
 /** Where data keys live: one key stream per data stream (hidden from listings). */
 export const KEY_PREFIX = "keys/";
 /** A wrapped test key, checked at start, so a wrong master key fails before anything is read. */
 const CHECK_STREAM = `${KEY_PREFIX}.check`;
 
-const MAGIC = new Uint8Array([0, 0x52, 0x45, 0x31]); // "\0RE1": never how JSON or gzip starts
+const MAGIC = new Uint8Array([0, 0x52, 0x45, 0x32]); // "\0RE2": never how JSON or gzip starts
+/** The first envelope, whose AAD was its head alone: still opened, never written. */
+const MAGIC_V1 = new Uint8Array([0, 0x52, 0x45, 0x31]);
 const KID_BYTES = 8;
 const IV_BYTES = 12;
 const HEAD_BYTES = MAGIC.length + KID_BYTES;
@@ -166,7 +187,8 @@ export async function withEncryption(store: StreamStore, options: EncryptionOpti
     return { key, created: true };
   };
 
-  const seal = async (key: DataKey, body: Uint8Array): Promise<Uint8Array> => {
+  /** Seals `body` (a record's body or a header's value, said by `field`) for `stream`, its stored name. */
+  const seal = async (key: DataKey, body: Uint8Array, stream: string, field: string): Promise<Uint8Array> => {
     if (body.length === 0) return body;
     const out = new Uint8Array(ENVELOPE_OVERHEAD + body.length);
     out.set(MAGIC, 0);
@@ -174,7 +196,7 @@ export async function withEncryption(store: StreamStore, options: EncryptionOpti
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
     out.set(iv, HEAD_BYTES);
     const sealed = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv, additionalData: out.subarray(0, HEAD_BYTES) },
+      { name: "AES-GCM", iv, additionalData: aadOf(out, stream, field) },
       key.key,
       body as BufferSource,
     );
@@ -182,34 +204,42 @@ export async function withEncryption(store: StreamStore, options: EncryptionOpti
     return out;
   };
 
-  const sealRecord = async (key: DataKey, item: AppendItem): Promise<AppendItem> => {
+  const sealRecord = async (key: DataKey, stream: string, item: AppendItem): Promise<AppendItem> => {
     if (isFence(item)) return item;
     const headers = item.headers && sealHeaders.size
       ? await Promise.all(
         item.headers.map(async ([name, value]): Promise<[string, string]> =>
-          sealHeaders.has(name) ? [name, `~${toBase64(await seal(key, utf8.encode(value)))}`] : [name, value]
+          sealHeaders.has(name)
+            ? [name, `~${toBase64(await seal(key, utf8.encode(value), stream, headerField(name)))}`]
+            : [name, value]
         ),
       )
       : item.headers;
-    return { ...item, headers, body: await seal(key, item.body) };
+    return { ...item, headers, body: await seal(key, item.body, stream, BODY_FIELD) };
   };
 
   const open = async (stream: string, record: StoredRecord): Promise<StoredRecord> => {
     const sealed = sealHeaders.size ? record.headers.some(([name, v]) => sealHeaders.has(name) && v[0] === "~") : false;
     if (!isSealed(record.body) && !sealed) return record;
+    const openValue = async (name: string, value: string) =>
+      new TextDecoder().decode(await openBody(stream, record.seqNum, fromBase64(value.slice(1)), headerField(name)));
     const headers = sealed
       ? await Promise.all(
         record.headers.map(async ([name, value]): Promise<[string, string]> =>
-          sealHeaders.has(name) && value[0] === "~"
-            ? [name, new TextDecoder().decode(await openBody(stream, record.seqNum, fromBase64(value.slice(1))))]
-            : [name, value]
+          sealHeaders.has(name) && value[0] === "~" ? [name, await openValue(name, value)] : [name, value]
         ),
       )
       : record.headers;
-    return { ...record, headers, body: await openBody(stream, record.seqNum, record.body as Uint8Array<ArrayBuffer>) };
+    const body = await openBody(stream, record.seqNum, record.body as Uint8Array<ArrayBuffer>, BODY_FIELD);
+    return { ...record, headers, body };
   };
 
-  const openBody = async (stream: string, seqNum: number, body: Uint8Array<ArrayBuffer>): Promise<Uint8Array> => {
+  const openBody = async (
+    stream: string,
+    seqNum: number,
+    body: Uint8Array<ArrayBuffer>,
+    field: string,
+  ): Promise<Uint8Array> => {
     if (!isSealed(body)) return body;
     const kid = body.subarray(MAGIC.length, HEAD_BYTES);
     const first = cached(stream);
@@ -230,31 +260,44 @@ export async function withEncryption(store: StreamStore, options: EncryptionOpti
         {
           name: "AES-GCM",
           iv: body.subarray(HEAD_BYTES, HEAD_BYTES + IV_BYTES),
-          additionalData: body.subarray(0, HEAD_BYTES),
+          additionalData: aadOf(body, stream, field),
         },
         key.key,
         body.subarray(HEAD_BYTES + IV_BYTES),
       );
       return new Uint8Array(plain);
     } catch {
-      throw new EncryptionError(`record ${seqNum} of ${stream} fails authentication (altered or corrupted)`);
+      throw new EncryptionError(
+        `record ${seqNum} of ${stream} fails authentication (altered or corrupted, or moved from another stream or field)`,
+      );
     }
   };
 
+  /** Deletes a stream's key, then the stream: if the data's deletion fails half-way, the rest is unreadable. */
+  const shred = async (stream: string) => {
+    keys.delete(stream);
+    await store.deleteStream(KEY_PREFIX + stream);
+    await store.deleteStream(stream);
+    keys.delete(stream);
+  };
+
   await checkMasterKey(store, master, now);
+  // From here on every name is the stored one (keyed where the app's gives away a hash), key streams and AADs included.
+  const names = await keyedNames(options.masterKey);
 
   return {
     get info() {
       return store.info;
     },
-    createStream: (name, config) => store.createStream(name, config),
-    getStreamConfig: (name) => store.getStreamConfig(name),
-    checkTail: (stream) => store.checkTail(stream),
+    createStream: async (name, config) => store.createStream(await names.stored(name), config),
+    getStreamConfig: async (name) => store.getStreamConfig(await names.stored(name)),
+    checkTail: async (name) => store.checkTail(await names.stored(name)),
     close: () => store.close(),
-    async append(stream, items, options) {
+    async append(name, items, options) {
+      const stream = await names.stored(name);
       const { key, created } = await keyForWrite(stream);
       const sealed: AppendItem[] = await Promise.all(
-        items.map((item) => sealRecord(key, item)),
+        items.map((item) => sealRecord(key, stream, item)),
       );
       try {
         return await store.append(stream, sealed, options);
@@ -267,20 +310,23 @@ export async function withEncryption(store: StreamStore, options: EncryptionOpti
         throw error;
       }
     },
-    async read(stream, options) {
+    async read(name, options) {
+      const stream = await names.stored(name);
       const result = await store.read(stream, options);
       return { ...result, records: await Promise.all(result.records.map((r) => open(stream, r))) };
     },
-    async *follow(stream, options) {
+    async *follow(name, options) {
+      const stream = await names.stored(name);
       for await (const record of store.follow(stream, options)) yield await open(stream, record);
     },
-    async deleteStream(stream) {
-      // The key first: if the data's deletion fails half-way, what is left is already unreadable.
-      keys.delete(stream);
-      await store.deleteStream(KEY_PREFIX + stream);
-      await store.deleteStream(stream);
-      keys.delete(stream);
+    async deleteStream(name) {
+      const stream = await names.stored(name);
+      await shred(stream);
+      // The same thing under its plain name, from before keyed names: it goes too.
+      if (stream !== name) await shred(name);
     },
+    // Names as stored: keyed ones come back as they are (the `~` keeps them from being keyed again); a plain
+    // one from before keyed names, passed back, names the same user or asset, under its keyed name.
     async listStreams(options: ListOptions = {}) {
       const page = await store.listStreams(options);
       return { ...page, names: page.names.filter((name) => !name.startsWith(KEY_PREFIX)) };
@@ -314,9 +360,31 @@ async function checkMasterKey(store: StreamStore, master: CryptoKey, now: () => 
   await store.append(CHECK_STREAM, [{ body: wrapped, timestamp: now() }]);
 }
 
-/** Whether a body carries the envelope. */
+/** Whether a body carries the envelope (either version). */
 export function isSealed(body: Uint8Array): boolean {
-  return body.length >= ENVELOPE_OVERHEAD && MAGIC.every((b, i) => body[i] === b);
+  return body.length >= ENVELOPE_OVERHEAD && (startsWith(body, MAGIC) || startsWith(body, MAGIC_V1));
+}
+
+const BODY_FIELD = "body";
+const headerField = (name: string) => `header:${name}`;
+
+/**
+ * The AAD of an envelope: its head, then (from `"\0RE2"` on) the stream it
+ * is stored in and the field it is in. Stream names hold no NUL: the
+ * separator keeps every (stream, field) pair distinct.
+ */
+function aadOf(envelope: Uint8Array, stream: string, field: string): Uint8Array<ArrayBuffer> {
+  const head = envelope.slice(0, HEAD_BYTES);
+  if (startsWith(envelope, MAGIC_V1)) return head;
+  const context = utf8.encode(`${stream}\0${field}`);
+  const aad = new Uint8Array(HEAD_BYTES + context.length);
+  aad.set(head);
+  aad.set(context, HEAD_BYTES);
+  return aad;
+}
+
+function startsWith(bytes: Uint8Array, magic: Uint8Array): boolean {
+  return magic.every((b, i) => bytes[i] === b);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

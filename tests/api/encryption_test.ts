@@ -2,7 +2,8 @@
  * Encryption at rest through the real server (REPLAYA_ENCRYPTION_KEY), on
  * both backends: what the API ingests is sealed in the store underneath, the
  * events read, the export and the live SSE stream decrypt, the list still
- * shows the session, a delete destroys its key, and a server started with
+ * shows the session, the user filter finds it though no stream name holds a
+ * hash of the user id, a delete destroys its key, and a server started with
  * another key refuses to start.
  */
 
@@ -12,6 +13,7 @@ import { serverTest, serveStore } from "../support/server.ts";
 import { isSealed, KEY_PREFIX } from "../../lib/store/encrypted.ts";
 import { streamOf } from "../../lib/sessions/ids.ts";
 import { readAll } from "../../lib/store/mod.ts";
+import { userStreamOf } from "../../lib/sessions/users.ts";
 import { ConfigError } from "../../lib/config.ts";
 
 const KEY = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
@@ -56,6 +58,20 @@ serverTest("encryption: ingest is sealed underneath; events, export and live tai
   await server.sessions.delete(id); // what DELETE /api/sessions/:id does (behind its CSRF check)
   const keys = await raw.listStreams({ prefix: `${KEY_PREFIX}${streamOf(id)}` });
   assert.deepEqual(keys.names, [], "the session's key is destroyed with it");
+}, { env: { REPLAYA_ENCRYPTION_KEY: KEY } });
+
+serverTest("encryption: the user filter finds a session; no stream name holds its user id's hash", async (server) => {
+  const userId = "grace.hopper@example.com";
+  const meta = { url: "https://shop.example/cart", userAgent: "test", viewport: { width: 800, height: 600 }, userId };
+  const { sessionId } = await startSession(server.url, { meta });
+  await startSession(server.url); // someone else
+  const list = await (await fetch(`${server.url}/api/sessions?user=${encodeURIComponent("Grace.Hopper@example.com")}`))
+    .json();
+  assert.deepEqual(list.sessions.map((s: { id: string }) => s.id), [sessionId]);
+  const hash = (await userStreamOf(userId)).slice("users/".length);
+  const names = (await server.under.store.listStreams()).names;
+  assert.ok(names.some((n) => n.startsWith("users/~")), "the user stream is there, keyed");
+  assert.ok(!names.some((n) => n.includes(hash)), "the user id's plain hash is in a stream name");
 }, { env: { REPLAYA_ENCRYPTION_KEY: KEY } });
 
 serverTest("encryption: a server started with another key refuses to start", async (server) => {

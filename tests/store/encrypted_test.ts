@@ -3,6 +3,9 @@
  * recorded session in plaintext (the SQLite file; s2-lite's records read
  * through the unwrapped store), reads and live tail decrypt, a delete leaves
  * leftover records undecryptable, and a wrong master key fails clearly.
+ * Stream names hold no hash of a user id, URL or asset; a sealed value moved
+ * to another stream or field does not open; records sealed before that
+ * binding still do.
  */
 
 import assert from "node:assert/strict";
@@ -11,6 +14,10 @@ import { readAll, type StoredRecord, type StreamStore, withPrefix } from "../../
 import { Sessions } from "../../lib/sessions/service.ts";
 import { streamOf } from "../../lib/sessions/ids.ts";
 import { SEALED_HEADERS } from "../../lib/sessions/codec.ts";
+import { readUser, userStreamOf } from "../../lib/sessions/users.ts";
+import { listSessions } from "../../lib/sessions/list.ts";
+import { backfillUserIndex } from "../../lib/sessions/user_backfill.ts";
+import { AssetStore, sha256Hex } from "../../lib/assets/store.ts";
 import { storeTest } from "../support/backends.ts";
 import type { RrwebEvent } from "@replaya/recorder/wire";
 
@@ -168,17 +175,16 @@ storeTest(
       () => wrong.read(streamOf(id)),
       (e) => e instanceof EncryptionError && /does not unwrap/.test(e.message),
     );
-    // An altered body fails authentication.
+    // An altered body fails authentication (appended again to its own stream, where it would open unaltered).
     const altered = (await rawRecords(raw, streamOf(id)))[0];
     altered.body[altered.body.length - 1] ^= 1;
-    const other = `${streamOf(id)}-copy`;
-    await raw.append(
-      `${KEY_PREFIX}${other}`,
-      (await rawRecords(raw, `${KEY_PREFIX}${streamOf(id)}`)).map(({ body, timestamp }) => ({ body, timestamp })),
+    const { start } = await raw.append(streamOf(id), [
+      { body: altered.body, headers: altered.headers, timestamp: altered.timestamp },
+    ]);
+    await assert.rejects(
+      () => encrypted.read(streamOf(id), { from: { seqNum: start.seqNum } }),
+      /fails authentication/,
     );
-    await raw.createStream(other);
-    await raw.append(other, [{ body: altered.body, headers: altered.headers, timestamp: altered.timestamp }]);
-    await assert.rejects(() => encrypted.read(other), /fails authentication/);
   },
 );
 
@@ -230,3 +236,164 @@ storeTest(
     assert.deepEqual((await a.read("shared")).records.map((r) => new TextDecoder().decode(r.body)), [SECRET, "from b"]);
   },
 );
+
+const USER = "Ada.Lovelace@Example.com";
+const ASSET_URL = "https://shop.test/logo.png";
+
+storeTest(
+  "encrypted: names hold no hash of a user id, URL or asset's bytes; the app still finds them",
+  async ({ store, prefix, backend }) => {
+    const raw = withPrefix(store, prefix);
+    const encrypted = await encrypt(raw);
+    const sessions = new Sessions({ store: encrypted });
+    const meta = await sessions.create({ url: "https://shop.test/", userId: USER });
+    await sessions.stop(meta.id);
+    const assets = new AssetStore(encrypted);
+    const bytes = new TextEncoder().encode(`logo ${SECRET}`);
+    const asset = await assets.put(bytes, "image/png");
+    await assets.indexUrl(ASSET_URL, asset);
+    await assets.addToSession(meta.id, [{ u: ASSET_URL, h: asset.hash, t: asset.type }]);
+
+    // Underneath: what anyone could compute from a known e-mail address, URL or file is nowhere.
+    const hashes = [(await userStreamOf(USER)).slice("users/".length), await sha256Hex(ASSET_URL), asset.hash];
+    const names = (await raw.listStreams()).names;
+    for (const hash of hashes) assert.ok(!names.some((n) => n.includes(hash)), `${hash} is in a stream name`);
+    if (backend === "sqlite") {
+      for (const hash of hashes) assert.ok(!(await fileHolds(store, hash)), `${hash} is in the SQLite file`);
+    }
+    const keyed = [/^users\/~[0-9a-f]{32}$/, /^assets\/~[0-9a-f]{64}$/, /^assets\/by-url\/~[0-9a-f]{64}$/];
+    for (const shape of keyed) assert.equal(names.filter((n) => shape.test(n)).length, 1, `one ${shape}`);
+
+    // Through the wrapper: the user filter, the asset and the URL index.
+    const page = await listSessions(sessions, { filter: { userId: USER.toLowerCase() } });
+    assert.deepEqual(page.rows.map((r) => r.id), [meta.id]);
+    const opened = await assets.open(asset.hash);
+    assert.deepEqual(new Uint8Array(await new Response(opened!.body).arrayBuffer()), bytes);
+    assert.equal((await assets.lookupUrl(ASSET_URL))?.hash, asset.hash);
+    assert.deepEqual((await assets.sessionAssets(meta.id)).assets, {
+      [ASSET_URL]: { hash: asset.hash, type: "image/png" },
+    });
+
+    // A listed name is the stored one; passed back, it reaches the same stream (it is not keyed again).
+    const [listed] = (await encrypted.listStreams({ prefix: "users/" })).names;
+    assert.match(listed, keyed[0]);
+    const bodies = async (name: string) =>
+      (await rawRecords(encrypted, name)).map((r) => new TextDecoder().decode(r.body));
+    assert.deepEqual(await bodies(listed), await bodies(await userStreamOf(USER)));
+    assert.equal((await bodies(listed)).length, 2, "the start and end summaries, decrypted");
+
+    // Deleting the session still deletes its streams and their keys, and the user filter no longer lists it.
+    await sessions.delete(meta.id);
+    await assets.deleteSession(meta.id);
+    for (const gone of [streamOf(meta.id), `assets/by-session/${meta.id}`]) {
+      assert.deepEqual((await raw.listStreams({ prefix: `${KEY_PREFIX}${gone}` })).names, [], `key of ${gone}`);
+      assert.deepEqual((await raw.listStreams({ prefix: gone })).names, [], gone);
+    }
+    assert.deepEqual((await listSessions(sessions, { filter: { userId: USER } })).rows, []);
+  },
+);
+
+storeTest(
+  "encrypted: a user's sessions from before keyed names are indexed again by the backfill",
+  async ({ store, prefix }) => {
+    const raw = withPrefix(store, prefix);
+    // Before: recorded under the plain-hash name, and the backfill of that index is done.
+    const before = new Sessions({ store: raw });
+    const old = await before.create({ url: "https://shop.test/", userId: USER });
+    await before.stop(old.id);
+    assert.equal((await backfillUserIndex({ store: raw, pauseMs: 0 })).state, "done");
+    const plain = await userStreamOf(USER);
+    assert.equal((await readUser(raw, USER)).rows.length, 1);
+
+    const encrypted = await encrypt(raw);
+    assert.deepEqual((await readUser(encrypted, USER)).rows, [], "the keyed index starts empty");
+    const run = await backfillUserIndex({ store: encrypted, pauseMs: 0 });
+    assert.equal(run.state, "done");
+    assert.equal(run.written, 2, "the old session's start and end");
+    assert.deepEqual((await readUser(encrypted, USER)).rows.map((r) => r.id), [old.id]);
+    assert.equal((await backfillUserIndex({ store: encrypted, pauseMs: 0 })).written, 0, "once");
+
+    // The plain-named stream was never written again; deleting the user's stream takes it along.
+    assert.equal((await rawRecords(raw, plain)).length, 2);
+    await encrypted.deleteStream(plain);
+    const left = (await raw.listStreams({ prefix: "users/" })).names;
+    assert.deepEqual(left, [], "the keyed and the plain stream are gone");
+    assert.deepEqual((await raw.listStreams({ prefix: `${KEY_PREFIX}users/` })).names, []);
+  },
+);
+
+storeTest(
+  "encrypted: a sealed value moved to another header, into a body or to another stream does not open",
+  async ({ store, prefix }) => {
+    const raw = withPrefix(store, prefix);
+    const encrypted = await encrypt(raw);
+    const utf8 = new TextEncoder();
+    await encrypted.append("a", [{
+      body: utf8.encode(SECRET),
+      headers: [["k", "events"], ["u", "ada"], ["g", "/cart"]],
+      timestamp: Date.now(),
+    }]);
+    const [sealed] = await rawRecords(raw, "a");
+    const u = new Map(sealed.headers).get("u")!;
+    assert.ok(u.startsWith("~"));
+    const at = (stream: string, seqNum: number) => encrypted.read(stream, { from: { seqNum }, count: 1 });
+    const fails = (stream: string, seqNum: number) =>
+      assert.rejects(
+        () => at(stream, seqNum),
+        (e) => e instanceof EncryptionError && /fails authentication/.test(e.message),
+      );
+
+    // Within the stream: the user id as the pages header, then as a body.
+    await raw.append("a", [
+      { body: new Uint8Array(), headers: [["k", "events"], ["g", u]], timestamp: Date.now() },
+      { body: Uint8Array.from(atob(u.slice(1)), (c) => c.charCodeAt(0)), timestamp: Date.now() },
+    ]);
+    await fails("a", 1);
+    await fails("a", 2);
+    assert.equal(new Map((await at("a", 0)).records[0].headers).get("u"), "ada", "the record itself still opens");
+
+    // Another stream, under the same data key (its key record copied too): neither the body nor a header opens.
+    const keyRecords = await rawRecords(raw, `${KEY_PREFIX}a`);
+    await raw.append(`${KEY_PREFIX}b`, keyRecords.map(({ body, timestamp }) => ({ body, timestamp })));
+    await raw.append("b", [
+      { body: sealed.body, timestamp: sealed.timestamp },
+      { body: new Uint8Array(), headers: [["u", u]], timestamp: sealed.timestamp },
+    ]);
+    await fails("b", 0);
+    await fails("b", 1);
+  },
+);
+
+/** A body or header value sealed as before streams and fields were bound: `"\0RE1"`, the head alone as AAD. */
+async function sealV1(raw: StreamStore, masterKey: Uint8Array, stream: string, plain: Uint8Array): Promise<Uint8Array> {
+  const [keyRecord] = await rawRecords(raw, `${KEY_PREFIX}${stream}`);
+  const { kid, wrapped } = JSON.parse(new TextDecoder().decode(keyRecord.body));
+  const master = await crypto.subtle.importKey("raw", masterKey as BufferSource, "AES-KW", false, ["unwrapKey"]);
+  const wrappedBytes = Uint8Array.from(atob(wrapped), (c) => c.charCodeAt(0));
+  const key = await crypto.subtle.unwrapKey("raw", wrappedBytes, master, "AES-KW", "AES-GCM", false, ["encrypt"]);
+  const head = new Uint8Array([0, 0x52, 0x45, 0x31, ...kid.match(/../g).map((h: string) => parseInt(h, 16))]);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: head }, key, plain as BufferSource);
+  return new Uint8Array([...head, ...iv, ...new Uint8Array(sealed)]);
+}
+
+storeTest("encrypted: records sealed before streams and fields were bound still open", async ({ store, prefix }) => {
+  const raw = withPrefix(store, prefix);
+  const key = masterKey();
+  const encrypted = await encrypt(raw, key);
+  const utf8 = new TextEncoder();
+  await encrypted.append("old", [{ body: utf8.encode("new"), headers: [["u", "bob"]], timestamp: Date.now() }]);
+  const body = await sealV1(raw, key, "old", utf8.encode(SECRET));
+  const user = await sealV1(raw, key, "old", utf8.encode("ada"));
+  assert.ok(isSealed(body));
+  await raw.append("old", [{
+    body,
+    headers: [["u", `~${btoa(String.fromCharCode(...user))}`]],
+    timestamp: Date.now(),
+  }]);
+  const records = (await encrypted.read("old")).records;
+  assert.deepEqual(records.map((r) => new TextDecoder().decode(r.body)), ["new", SECRET]);
+  assert.deepEqual(records.map((r) => new Map(r.headers).get("u")), ["bob", "ada"]);
+  // What is written now is bound (the new magic); the old record stays as it was.
+  assert.deepEqual((await rawRecords(raw, "old")).map((r) => r.body[3]), [0x32, 0x31]);
+});
