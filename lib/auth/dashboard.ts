@@ -10,7 +10,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { clientAddress, isHttps } from "../http/client.ts";
+import { clientKey, isHttps } from "../http/client.ts";
 import { base64url } from "../bytes.ts";
 import { Hmac } from "./hmac.ts";
 import { LoginThrottle } from "./login_throttle.ts";
@@ -91,9 +91,9 @@ export class DashboardAuth {
     return a.length === b.length && a === b;
   }
 
-  /** The address login failures are counted under. */
+  /** The key login failures are counted under: the address, or an IPv6 client's /64. */
   client(c: Context): string {
-    return clientAddress(c, this.#proxyHops);
+    return clientKey(c, this.#proxyHops);
   }
 
   /** Sets the session cookie after a successful login. */

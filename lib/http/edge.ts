@@ -10,7 +10,7 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import { clientAddress } from "./client.ts";
+import { clientKey } from "./client.ts";
 import { jsonError } from "./errors.ts";
 
 /**
@@ -103,7 +103,7 @@ export function concurrencyLimit(max: number, proxyHops: number): MiddlewareHand
     else inFlight.delete(key);
   };
   return async (c, next) => {
-    const key = clientAddress(c, proxyHops);
+    const key = clientKey(c, proxyHops);
     const count = inFlight.get(key) ?? 0;
     if (count >= max) {
       c.header("Retry-After", "5");

@@ -19,7 +19,7 @@ import type { AppendTokens } from "../../lib/auth/append_tokens.ts";
 import { jsonError } from "../../lib/http/errors.ts";
 import { BodyError, readJsonBody } from "../../lib/http/body.ts";
 import { RateLimiter } from "../../lib/http/rate_limit.ts";
-import { clientAddress } from "../../lib/http/client.ts";
+import { clientKey } from "../../lib/http/client.ts";
 import { EventValidationError, validateEvents } from "../../lib/sessions/events.ts";
 import { isSessionId } from "../../lib/sessions/ids.ts";
 import type { PageMeta } from "@replaya/recorder/wire";
@@ -84,7 +84,7 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       if (origin && !allowed(origin)) {
         return jsonError(c, 403, "origin_not_allowed", `origin ${origin} may not send recordings`);
       }
-      const decision = perClient.take(clientAddress(c, deps.http.trustProxyHops));
+      const decision = perClient.take(clientKey(c, deps.http.trustProxyHops));
       if (!decision.ok) return rateLimited(c, decision.retryAfterSecs);
       await next();
     });
