@@ -72,6 +72,19 @@ export const CSP = {
   objectSrc: ["'none'"],
 };
 
+/**
+ * The CSP with `REPLAYA_REPLAY_ASSETS=cached-only`: replays load images,
+ * fonts and media from the dashboard's origin only (the asset cache's copies
+ * at `/api/assets/…`), so no recording makes the viewer's browser contact
+ * another host. Stylesheets rrweb did not inline still load.
+ */
+export const CACHED_ONLY_CSP = {
+  ...CSP,
+  imgSrc: ["'self'", "data:", "blob:"],
+  fontSrc: ["'self'", "data:", "blob:"],
+  mediaSrc: ["'self'", "data:", "blob:"],
+};
+
 /** Creates the app. */
 export function createApp(deps: AppDeps): Hono {
   const { sessions, metrics, auth, config } = deps;
@@ -116,7 +129,7 @@ export function createApp(deps: AppDeps): Hono {
   app.use(
     "*",
     secureHeaders({
-      contentSecurityPolicy: CSP,
+      contentSecurityPolicy: config.dashboard.replayAssets === "cached-only" ? CACHED_ONLY_CSP : CSP,
       xFrameOptions: "DENY",
       referrerPolicy: "same-origin",
       crossOriginEmbedderPolicy: false,

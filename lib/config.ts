@@ -83,6 +83,13 @@ export interface DashboardConfig {
   adminToken?: string;
   /** Serve /api/health and /metrics without login (for load balancers and scrapers). */
   publicOps: boolean;
+  /**
+   * Where replays may load images, fonts and media from: "recorded" (where
+   * the recording points, or the asset cache's copy) or "cached-only" (the
+   * dashboard's own origin: the cache's copies, data: and blob: URLs; the
+   * pages' CSP says so).
+   */
+  replayAssets: "recorded" | "cached-only";
 }
 
 /**
@@ -197,7 +204,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const config: Config = {
     dataDir,
-    dashboard: { adminToken, publicOps: boolean(get("REPLAYA_PUBLIC_OPS"), false, "REPLAYA_PUBLIC_OPS") },
+    dashboard: {
+      adminToken,
+      publicOps: boolean(get("REPLAYA_PUBLIC_OPS"), false, "REPLAYA_PUBLIC_OPS"),
+      replayAssets: oneOf(
+        get("REPLAYA_REPLAY_ASSETS"),
+        ["recorded", "cached-only"],
+        "recorded",
+        "REPLAYA_REPLAY_ASSETS",
+      ),
+    },
     hostname,
     port: integer(get("PORT") ?? port, 8080, "PORT", { min: 0, max: 65_535 }),
     mode,

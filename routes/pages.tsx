@@ -11,6 +11,7 @@
  * @module
  */
 
+import { isLoopbackHost } from "../shared/intranet.ts";
 import { log } from "../lib/log.ts";
 import { type Context, Hono } from "hono";
 import type { VNode } from "preact";
@@ -202,7 +203,11 @@ export function pageRoutes(deps: PageDeps): Hono {
     const report = cachedReport(sessions, id);
     // An ended session opens paused at its first frame, shown before the player's code has arrived; a live one
     // opens at its live edge, which only the player knows.
-    const firstFrame = details.live ? undefined : await sessions.firstFrame(id).catch(() => undefined);
+    // Loopback URLs stay for a dashboard opened on loopback, as in the player (islands/player/rrweb_player.ts).
+    const allowLoopback = isLoopbackHost(new URL(c.req.url).hostname);
+    const firstFrame = details.live
+      ? undefined
+      : await sessions.firstFrame(id, { allowLoopback }).catch(() => undefined);
     return html(
       c,
       <Layout

@@ -5,6 +5,7 @@
  * `routes/`, `components/`, `islands/` or the wiring at the top (`app.ts`,
  * `server.ts`, `main.ts`); and nothing `islands/` or `recorder/` load, even
  * through other modules, is server code (`lib/`, `routes/`, the wiring).
+ * `shared/` holds pure code both sides use, and imports nothing.
  */
 
 import assert from "node:assert/strict";
@@ -54,18 +55,23 @@ const under = (path: string, ...dirs: string[]) => dirs.some((d) => path === d |
 
 /** Generic helpers every layer may use; they import nothing themselves. */
 const LEAVES = ["lib/bytes.ts", "lib/async.ts", "lib/log.ts"];
+/** Pure code the server and the islands both use (the intranet address checks); it imports nothing either. */
+const SHARED = "shared";
 
-Deno.test("layers: lib/store imports nothing above it (but the leaf helpers)", () => {
+Deno.test("layers: lib/store imports nothing above it (but the leaf helpers); shared/ imports nothing", () => {
   const bad = sources("lib/store").flatMap((f) =>
     importsOf(f).filter((i) => !under(i, "lib/store") && !LEAVES.includes(i)).map((i) => `${f} → ${i}`)
   );
   assert.deepEqual(bad, []);
   assert.deepEqual(LEAVES.flatMap(specifiersOf), []);
+  assert.deepEqual(sources(SHARED).flatMap(specifiersOf), []);
 });
 
-Deno.test("layers: lib/assets imports only lib/store and the leaf helpers", () => {
+Deno.test("layers: lib/assets imports only lib/store, the leaf helpers and shared/", () => {
   const bad = sources("lib/assets").flatMap((f) =>
-    importsOf(f).filter((i) => !under(i, "lib/assets", "lib/store") && !LEAVES.includes(i)).map((i) => `${f} → ${i}`)
+    importsOf(f).filter((i) => !under(i, "lib/assets", "lib/store", SHARED) && !LEAVES.includes(i)).map((i) =>
+      `${f} → ${i}`
+    )
   );
   assert.deepEqual(bad, []);
 });
@@ -111,4 +117,5 @@ Deno.test("layers: the import scanner sees imports (it would catch a violation)"
   assert.ok(probe.includes("lib/http/edge.ts"));
   assert.ok(importsOf("islands/Player.tsx").some((i) => i.startsWith("islands/player/")));
   assert.ok(importsOf("islands/player/stream.ts").includes("recorder/src/wire.ts"));
+  assert.ok(importsOf("lib/assets/address.ts").includes("shared/intranet.ts"));
 });

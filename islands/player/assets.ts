@@ -5,9 +5,12 @@
  * before events reach rrweb, and the tally behind the "could not be loaded"
  * notice. Without a cache (or when the map cannot be had) events pass
  * unchanged and the replay loads assets from the recorded site, as before.
+ * Whatever the cache, URLs on the viewer's own network are taken out before
+ * rrweb sees them ({@link intranetBlocker}).
  * @module
  */
 import type { RrwebEvent } from "@replaya/recorder/wire";
+import { attributeWithoutIntranetUrls, cssWithoutIntranetUrls, type IntranetOptions } from "../../shared/intranet.ts";
 
 /** What the player knows of the session's cached assets. */
 export interface AssetMap {
@@ -90,6 +93,103 @@ export function assetRewriter(urls: ReadonlyMap<string, string>): (event: RrwebE
     });
     return changed ? JSON.parse(rewritten) : event;
   };
+}
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null;
+const objects = (value: unknown): Json[] => Array.isArray(value) ? value.filter(isObject) : [];
+
+/**
+ * A function that takes every URL on the viewer's own network (loopback,
+ * private and link-local addresses, single-label names: shared/intranet.ts)
+ * out of an event before rrweb sees it, wherever the asset cache would find
+ * one: such attributes are removed, srcset candidates dropped, and CSS
+ * `url()`s and strings emptied. A recording is written by whoever holds the
+ * public key, and without this it could make the viewer's browser call
+ * `http://192.168.1.1/reboot`. An event without such URLs is returned as it
+ * is (one read-only walk); one with them as a changed copy, so the feed keeps
+ * what was recorded.
+ *
+ * @example
+ * const block = intranetBlocker({ allowLoopback: isLoopbackHost(location.hostname) });
+ * replayer.addEvent(block(event));
+ */
+export function intranetBlocker(options: IntranetOptions = {}): (event: RrwebEvent) => RrwebEvent {
+  return (event) => {
+    const data = event.data as { source?: unknown } | undefined;
+    if (event.type !== 2 && !(event.type === 3 && URL_SOURCES.has(data?.source as number))) return event;
+    if (!blockIntranetUrls(event, options, false)) return event;
+    const copy = structuredClone(event);
+    blockIntranetUrls(copy, options, true);
+    return copy;
+  };
+}
+
+/** Whether `event` has URLs on the intranet; with `apply`, takes them out in place. */
+function blockIntranetUrls(event: RrwebEvent, options: IntranetOptions, apply: boolean): boolean {
+  let found = false;
+  /** `holder[key]` becomes `safe` when that differs; undefined removes it (null for a mutation: rrweb's "removed"). */
+  const update = (holder: Json, key: string, value: unknown, safe: string | undefined, removed?: null) => {
+    if (safe === value) return;
+    found = true;
+    if (!apply) return;
+    if (safe !== undefined) holder[key] = safe;
+    else if (removed === null) holder[key] = null;
+    else delete holder[key];
+  };
+  const css = (holder: object, key: string) => {
+    const value = (holder as Json)[key];
+    if (typeof value === "string") update(holder as Json, key, value, cssWithoutIntranetUrls(value, options));
+  };
+  const attributes = (attrs: Json, removed?: null) => {
+    for (const [name, value] of Object.entries(attrs)) {
+      if (name === "style" && isObject(value)) {
+        // A style mutation: property → value, or [value, priority].
+        for (const [property, v] of Object.entries(value)) {
+          if (Array.isArray(v)) css(v, "0");
+          else css(value, property);
+        }
+      } else if (typeof value === "string") {
+        update(attrs, name, value, attributeWithoutIntranetUrls(name.toLowerCase(), value, options), removed);
+      }
+    }
+  };
+  const node = (serialized: unknown, inStyle = false) => {
+    if (!isObject(serialized)) return;
+    if (serialized.type === 3 && (inStyle || serialized.isStyle)) css(serialized, "textContent");
+    if (isObject(serialized.attributes)) attributes(serialized.attributes);
+    const tagName = typeof serialized.tagName === "string" ? serialized.tagName.toLowerCase() : "";
+    for (const child of objects(serialized.childNodes)) node(child, tagName === "style");
+  };
+  const data = event.data as Json;
+  if (event.type === 2) node(data.node);
+  else {
+    switch (data.source) {
+      case 0: // mutation
+        for (const added of objects(data.adds)) node(added.node);
+        for (const changed of objects(data.attributes)) {
+          if (isObject(changed.attributes)) attributes(changed.attributes, null);
+        }
+        // Which texts are a style's is not said: every one is read as CSS (only URL strings and url()s change).
+        for (const text of objects(data.texts)) css(text, "value");
+        break;
+      case 8: // stylesheet rule
+        for (const rule of objects(data.adds)) css(rule, "rule");
+        css(data, "replace");
+        css(data, "replaceSync");
+        break;
+      case 10: // font: a CSS source list
+        css(data, "fontSource");
+        break;
+      case 13: // style declaration
+        if (isObject(data.set)) css(data.set, "value");
+        break;
+      case 15: // adopted stylesheets
+        for (const sheet of objects(data.styles)) for (const rule of objects(sheet.rules)) css(rule, "rule");
+        break;
+    }
+  }
+  return found;
 }
 
 function escapeRegExp(text: string): string {

@@ -11,6 +11,8 @@ import type { MountOptions, PlayerHandle } from "./controller.ts";
 import { SPEEDS } from "./playback.ts";
 import type { LiveMountOptions, LiveReplayerHandle } from "../wall/wall.ts";
 import type { RrwebEvent } from "@replaya/recorder/wire";
+import { isLoopbackHost } from "../../shared/intranet.ts";
+import { intranetBlocker } from "./assets.ts";
 
 // The parts of rrweb-player 2.1.6 and its Replayer used here (their .d.ts
 // leans on svelte types that are not installed, so they are restated).
@@ -60,7 +62,8 @@ export function mountRrwebPlayer(
   options: MountOptions,
   hooks: ReplayHooks = {},
 ): PlayerHandle {
-  const { player, replayer } = mount(target, events, options, {
+  const block = viewerBlocker();
+  const { player, replayer } = mount(target, events.map(block), options, {
     speed: options.speed,
     speedOption: [...SPEEDS],
     skipInactive: false,
@@ -72,7 +75,7 @@ export function mountRrwebPlayer(
   let nudge = 0;
 
   return {
-    addEvent: (event) => player.addEvent(event),
+    addEvent: (event) => player.addEvent(block(event)),
     goto(offset, play) {
       started = true;
       // rrweb applies the events *before* a paused offset and drops the rest, so a pause at the
@@ -122,7 +125,8 @@ export function mountLiveReplayer(
   events: RrwebEvent[],
   options: LiveMountOptions,
 ): LiveReplayerHandle {
-  const { player, replayer } = mount(target, events, options, {
+  const block = viewerBlocker();
+  const { player, replayer } = mount(target, events.map(block), options, {
     speed: 1,
     speedOption: [1],
     skipInactive: false,
@@ -145,7 +149,7 @@ export function mountLiveReplayer(
   return {
     append(more) {
       if (destroyed) return;
-      for (const event of more) replayer.addEvent(event);
+      for (const event of more) replayer.addEvent(block(event));
     },
     resize(width, height) {
       if (destroyed) return;
@@ -164,6 +168,17 @@ export function mountLiveReplayer(
       player.$destroy();
     },
   };
+}
+
+/**
+ * What every replay takes out of its events before rrweb sees them: URLs on
+ * the viewer's own network (assets.ts). Loopback ones stay when the dashboard
+ * itself is open on loopback: a local install, whose recorded site is
+ * usually on localhost too (`REPLAYA_REPLAY_ASSETS=cached-only` refuses them
+ * there as well).
+ */
+function viewerBlocker(): (event: RrwebEvent) => RrwebEvent {
+  return intranetBlocker({ allowLoopback: isLoopbackHost(globalThis.location?.hostname ?? "") });
 }
 
 /** Elements whose `error` event means their resource did not load. */

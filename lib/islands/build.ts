@@ -42,7 +42,7 @@ export async function islandNames(root = ROOT): Promise<string[]> {
  */
 export async function sourceHash(root = ROOT): Promise<string> {
   const files: string[] = [];
-  for (const dir of [ISLANDS_DIR, "recorder/src", "components"]) await collect(root, dir, files);
+  for (const dir of [ISLANDS_DIR, "recorder/src", "components", "shared"]) await collect(root, dir, files);
   files.push("deno.lock", "recorder/deno.json", "lib/islands/build.ts");
   const hash = new Uint8Array(
     await crypto.subtle.digest(

@@ -5,19 +5,24 @@
  * has arrived (rrweb-player then takes over from the same snapshot).
  *
  * The snapshot comes from visitors' browsers, so it is hostile input: only
- * elements and attributes with well-formed names are written, every value is
- * escaped, and what could run or fetch on its own goes (scripts, event
- * handlers, `javascript:` URLs, frames' sources, plugins, `<base>`, refreshes,
- * preloads). The iframe's sandbox (no tokens: no scripts, no forms, a unique
- * origin) and the page's CSP stay the real fences; this keeps the document
- * inert even without them. Stylesheets come inlined (`_cssText`, as rrweb
- * captured them); images load from where the recording points, as the
- * replay's do.
+ * elements and attributes with well-formed names are written (lower-cased
+ * before any check), every value is escaped, and what could run or fetch on
+ * its own goes (scripts, event handlers, `javascript:` URLs, frames, plugins,
+ * `<base>`, refreshes, preloads). CSS is the one raw text, and holds no `<`:
+ * inside `<svg>` and `<math>` the parser reads `<style>`'s content as markup,
+ * so there it is escaped like any text. The iframe's sandbox (no tokens: no
+ * scripts, no forms, a unique origin) and the page's CSP stay the real
+ * fences; this keeps the document inert even without them. Stylesheets come
+ * inlined (`_cssText`, as rrweb captured them); images load from where the
+ * recording points, as the replay's do, but never from the viewer's own
+ * network (loopback, private and link-local addresses, single-label names:
+ * shared/intranet.ts).
  *
  * @module
  */
 
 import type { RrwebEvent } from "@replaya/recorder/wire";
+import { attributeWithoutIntranetUrls, cssWithoutIntranetUrls, type IntranetOptions } from "../../shared/intranet.ts";
 
 /** The first frame: the document, and the recorded viewport it was laid out in. */
 export interface FirstFrame {
@@ -49,7 +54,21 @@ const VOID = new Set([
   "wbr",
 ]);
 /** Elements that are dropped with everything inside them. */
-const DROPPED = new Set(["script", "noscript", "object", "embed", "applet", "base", "template", "portal"]);
+const DROPPED = new Set([
+  "script",
+  "noscript",
+  "object",
+  "embed",
+  "applet",
+  "base",
+  "template",
+  "portal",
+  "iframe",
+  "frame",
+  "frameset",
+]);
+/** Elements whose content the HTML parser reads as foreign content (SVG, MathML), where `<style>` is not raw text. */
+const FOREIGN = new Set(["svg", "math"]);
 /** Attributes holding a URL that is followed or run. */
 const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction", "xlink:href", "poster", "data", "background"]);
 
@@ -66,9 +85,11 @@ interface SerializedNode {
 /**
  * The first frame of `events` (a session's first events, in order): the
  * first full snapshot after a Meta event, written as HTML. Undefined when
- * there is none, it is malformed, or it is too large to inline.
+ * there is none, it is malformed, or it is too large to inline. `options`
+ * say which URLs count as the viewer's network (loopback ones may stay for
+ * a dashboard opened on loopback, as in the player).
  */
-export function firstFrameOf(events: readonly RrwebEvent[]): FirstFrame | undefined {
+export function firstFrameOf(events: readonly RrwebEvent[], options: IntranetOptions = {}): FirstFrame | undefined {
   let viewport: { width: number; height: number } | undefined;
   for (const event of events) {
     const data = event.data as { width?: unknown; height?: unknown; node?: unknown } | undefined;
@@ -78,7 +99,7 @@ export function firstFrameOf(events: readonly RrwebEvent[]): FirstFrame | undefi
         ? { width: Math.round(width), height: Math.round(height) }
         : undefined;
     } else if (event.type === 2 && viewport) {
-      const html = snapshotHtml(data?.node);
+      const html = snapshotHtml(data?.node, options);
       return html === undefined ? undefined : { html, ...viewport };
     }
   }
@@ -86,7 +107,7 @@ export function firstFrameOf(events: readonly RrwebEvent[]): FirstFrame | undefi
 }
 
 /** A serialized document as HTML; undefined when malformed or over the limits. */
-export function snapshotHtml(root: unknown): string | undefined {
+export function snapshotHtml(root: unknown, options: IntranetOptions = {}): string | undefined {
   const out: string[] = ["<!DOCTYPE html>"];
   let bytes = 0;
   let nodes = 0;
@@ -94,77 +115,96 @@ export function snapshotHtml(root: unknown): string | undefined {
     out.push(text);
     bytes += text.length;
   };
-  const visit = (node: SerializedNode, depth: number, parent: string): boolean => {
+  const visit = (node: SerializedNode, depth: number, foreign: boolean): boolean => {
     if (++nodes > MAX_NODES || depth > MAX_DEPTH || bytes > MAX_FIRST_FRAME_BYTES) return false;
     switch (node.type) {
       case 0:
-        return children(node, depth, parent);
+        return children(node, depth, foreign);
       case 2:
-        return element(node, depth);
-      case 3: {
-        const text = typeof node.textContent === "string" ? node.textContent : "";
-        write(parent === "style" ? rawStyle(text) : escapeText(text));
+        return element(node, depth, foreign);
+      case 3:
+        write(escapeText(typeof node.textContent === "string" ? node.textContent : ""));
         return true;
-      }
       default:
         // Doctypes (the frame is always standards mode), comments and CDATA are not written.
         return true;
     }
   };
-  const children = (node: SerializedNode, depth: number, parent: string): boolean => {
+  const children = (node: SerializedNode, depth: number, foreign: boolean): boolean => {
     if (!Array.isArray(node.childNodes)) return true;
     for (const child of node.childNodes) {
-      if (child === null || typeof child !== "object" || !visit(child, depth + 1, parent)) return false;
+      if (child === null || typeof child !== "object" || !visit(child, depth + 1, foreign)) return false;
     }
     return true;
   };
-  const element = (node: SerializedNode, depth: number): boolean => {
+  const element = (node: SerializedNode, depth: number, foreign: boolean): boolean => {
     const tag = typeof node.tagName === "string" ? node.tagName.toLowerCase() : "";
     if (!NAME.test(tag) || DROPPED.has(tag)) return true;
-    const attributes = node.attributes && typeof node.attributes === "object" ? node.attributes : {};
-    if (tag === "meta" && ("http-equiv" in attributes || "charset" in attributes)) return true;
-    const cssText = typeof attributes._cssText === "string" ? attributes._cssText : undefined;
+    const attributes = lowerCased(node.attributes);
+    if (tag === "meta" && (attributes.has("http-equiv") || attributes.has("charset"))) return true;
+    const cssText = attributes.get("_csstext");
+    const inForeign = foreign || FOREIGN.has(tag);
     if (tag === "link") {
       // A stylesheet rrweb inlined becomes its text; other links (preloads, icons, prefetches) go.
-      if (cssText !== undefined) write(`<style>${rawStyle(cssText)}</style>`);
-      else if (String(attributes.rel ?? "").toLowerCase() === "stylesheet") {
-        write(`<link${attributesHtml(attributes)}>`);
+      if (typeof cssText === "string") write(`<style>${styleText(cssText, inForeign, options)}</style>`);
+      else if (String(attributes.get("rel") ?? "").toLowerCase() === "stylesheet") {
+        write(`<link${attributesHtml(attributes, "link", options)}>`);
       }
       return true;
     }
-    write(`<${tag}${attributesHtml(attributes, tag)}>`);
+    write(`<${tag}${attributesHtml(attributes, tag, options)}>`);
     if (VOID.has(tag)) return true;
-    if (tag === "style" && cssText !== undefined) write(rawStyle(cssText));
-    else if (tag !== "iframe" && !children(node, depth, tag)) return false;
+    // A style's content is its text alone: an element inside it would be written as tags in raw text.
+    if (tag === "style") write(styleText(typeof cssText === "string" ? cssText : textOf(node), inForeign, options));
+    else if (!children(node, depth, inForeign)) return false;
     write(`</${tag}>`);
     return true;
   };
-  if (root === null || typeof root !== "object" || !visit(root as SerializedNode, 0, "")) return undefined;
+  if (root === null || typeof root !== "object" || !visit(root as SerializedNode, 0, false)) return undefined;
   const html = out.join("");
   return html.length > MAX_FIRST_FRAME_BYTES ? undefined : html;
 }
 
-function attributesHtml(attributes: Record<string, unknown>, tag = ""): string {
+/** The attributes by lower-cased name, the first of a name winning (as the HTML parser keeps the first). */
+function lowerCased(attributes: unknown): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  if (attributes === null || typeof attributes !== "object") return out;
+  for (const [name, value] of Object.entries(attributes)) {
+    const lower = name.toLowerCase();
+    if (!out.has(lower)) out.set(lower, value);
+  }
+  return out;
+}
+
+function attributesHtml(attributes: Map<string, unknown>, tag: string, options: IntranetOptions): string {
   let html = "";
-  for (const [rawName, value] of Object.entries(attributes)) {
-    const name = rawName.toLowerCase();
+  for (const [name, value] of attributes) {
     if (!ATTRIBUTE.test(name) || name.startsWith("on") || name.startsWith("rr_") || name === "_csstext") continue;
-    if (name === "srcdoc" || (tag === "iframe" && name === "src")) continue;
+    if (name === "srcdoc") continue;
     if (value === null || value === undefined || value === false || typeof value === "object") continue;
     const text = value === true ? "" : String(value);
     if (URL_ATTRIBUTES.has(name) && /^(javascript|vbscript):/i.test(text.replace(/[\s\p{Cc}]/gu, ""))) continue;
-    html += ` ${name}="${escapeAttribute(text)}"`;
+    const safe = attributeWithoutIntranetUrls(name, text, options);
+    if (safe !== undefined) html += ` ${name}="${escapeAttribute(safe)}"`;
   }
-  const { rr_width: width, rr_height: height, rr_dataURL: dataUrl } = attributes;
+  const width = attributes.get("rr_width");
+  const height = attributes.get("rr_height");
+  const dataUrl = attributes.get("rr_dataurl");
   // A blocked element keeps its box, as rrweb's rebuild draws it.
   if (typeof width === "string" && typeof height === "string") {
-    html += ` style="${escapeAttribute(`width:${width};height:${height}`)}"`;
+    html += ` style="${escapeAttribute(cssWithoutIntranetUrls(`width:${width};height:${height}`, options))}"`;
   }
   // A canvas or image rrweb inlined.
   if (tag === "img" && typeof dataUrl === "string" && dataUrl.startsWith("data:image/")) {
     html += ` src="${escapeAttribute(dataUrl)}"`;
   }
   return html;
+}
+
+/** A style element's text: the text nodes inside it, as rrweb recorded them. */
+function textOf(node: SerializedNode): string {
+  const texts = Array.isArray(node.childNodes) ? node.childNodes.filter((child) => child?.type === 3) : [];
+  return texts.map((child) => typeof child.textContent === "string" ? child.textContent : "").join("");
 }
 
 function escapeText(text: string): string {
@@ -175,7 +215,15 @@ function escapeAttribute(text: string): string {
   return text.replace(/[&"<>]/g, (c) => c === "&" ? "&amp;" : c === '"' ? "&quot;" : c === "<" ? "&lt;" : "&gt;");
 }
 
-/** CSS inside `<style>`: raw text, except nothing may close the element early. */
-function rawStyle(css: string): string {
-  return css.replace(/<\/(style)/gi, "<\\/$1");
+/**
+ * CSS for inside `<style>`, without URLs on the viewer's network. In HTML it is
+ * raw text, so it holds no `<` at all (`\3c ` is the same character to CSS):
+ * nothing can end the element or open another, whatever the parser makes of
+ * the elements around it. In SVG and MathML the parser reads it as markup, so
+ * there it is escaped like any text (the parser decodes it back).
+ */
+function styleText(css: string, foreign: boolean, options: IntranetOptions): string {
+  const safe = cssWithoutIntranetUrls(css, options);
+  // `<!--` is CSS's ignorable CDO token, which a legacy stylesheet may open with; escaped, it would become a selector.
+  return foreign ? escapeText(safe) : safe.replace(/<!--/g, "").replace(/</g, "\\3c ");
 }

@@ -28,6 +28,7 @@ import {
 import type { GapPayload, RrwebEvent, SessionEnd, SessionMeta, StopInfo } from "@replaya/recorder/wire";
 import { Watchers } from "./watchers.ts";
 import { type FirstFrame, firstFrameOf } from "./first_frame.ts";
+import type { IntranetOptions } from "../../shared/intranet.ts";
 import { addPageUrls } from "./events.ts";
 import { createdAtOf, INDEX_STREAM, newSessionId, streamOf } from "./ids.ts";
 import { addStats, appendSummary, type EndSummary, type StartSummary, startSummary } from "./summaries.ts";
@@ -418,7 +419,7 @@ export class Sessions {
    * The recording's first frame as static HTML (see first_frame.ts), from its
    * first records only: undefined when they hold no full snapshot.
    */
-  async firstFrame(id: string): Promise<FirstFrame | undefined> {
+  async firstFrame(id: string, options: IntranetOptions = {}): Promise<FirstFrame | undefined> {
     const events: RrwebEvent[] = [];
     let items = 0;
     try {
@@ -432,7 +433,7 @@ export class Sessions {
       if (error instanceof SessionNotFoundError) return undefined;
       throw error;
     }
-    return firstFrameOf(events);
+    return firstFrameOf(events, options);
   }
 
   /** Counts a live viewer, so ingest (on any process) can tell the recorder to flush fast. */

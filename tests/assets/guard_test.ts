@@ -35,6 +35,9 @@ Deno.test("guard: private, loopback, link-local and reserved addresses, IPv4 and
     "::ffff:127.0.0.1",
     "::ffff:7f00:1",
     "::ffff:10.1.2.3",
+    "::ffff:0:127.0.0.1", // IPv4-translated (::ffff:0:0/96) of loopback
+    "::ffff:0:a9fe:a9fe", // the same of the metadata address, in hex
+    "64:ff9b:1::a00:1", // local-use NAT64
     "64:ff9b::a9fe:a9fe", // NAT64 of 169.254.169.254
     "2002:c0a8:0101::1", // 6to4 of 192.168.1.1
     "2001:db8::1",
@@ -51,6 +54,7 @@ Deno.test("guard: private, loopback, link-local and reserved addresses, IPv4 and
     "100.128.0.1",
     "2606:4700::1111",
     "::ffff:8.8.8.8",
+    "::ffff:0:8.8.8.8", // translated, public
   ];
   for (const address of allowed) assert.equal(isPrivateAddress(address), false, address);
   assert.deepEqual(parseIpv6("1::"), [1, 0, 0, 0, 0, 0, 0, 0]);
