@@ -141,8 +141,9 @@ export function createApp(deps: AppDeps): Hono {
   app.use("*", compressPages); // after headWithoutBody, so HEAD gets GET's headers
 
   if (!config.dashboard.publicOps) {
-    app.use("/api/health", requireViewer(auth, "api"));
-    app.use("/metrics", requireViewer(auth, "api"));
+    // The admin, or a token of the ops scope (a scraper's: it reads no recording).
+    app.use("/api/health", requireViewer(auth, "ops"));
+    app.use("/metrics", requireViewer(auth, "ops"));
   }
   app.route("/api/health", healthRoutes(sessions.store));
   app.route("/healthz", healthzRoute(sessions.store));

@@ -252,6 +252,9 @@ function hint(error: ApiError, id: string | undefined): string {
     return "\n(check REPLAYA_TOKEN / --token: mint a read token on the dashboard's Tokens page)";
   }
   if (error.status === 403 && error.code === "read_only_token") return "\n(this needs a token with the delete scope)";
+  if (error.status === 403 && error.code === "token_scope") {
+    return "\n(an ops token reads no session: use a read token)";
+  }
   if (error.status === 404 && id) return `\n(no session ${id} on this server)`;
   if (error.status === 0) return "\n(is the server running? check REPLAYA_URL / --url)";
   return "";

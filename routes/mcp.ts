@@ -1,16 +1,16 @@
 /**
  * `/mcp`: the MCP tools over streamable HTTP (stateless: one server and
- * transport per request, JSON answers), behind a read token, the admin token
- * or the dashboard login, as the read API is. The tools call the app
- * in-process with the caller's own Authorization header, so they read exactly
- * what that token may read.
+ * transport per request, JSON answers), behind a read token (not of the ops
+ * scope), the admin token or the dashboard login, as the read API is. The
+ * tools call the app in-process with the caller's own Authorization header,
+ * so they read exactly what that token may read.
  *
  * @module
  */
 
 import { Hono } from "hono";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import type { DashboardAuth } from "../lib/auth/dashboard.ts";
+import { type DashboardAuth, readTokenRefusal } from "../lib/auth/dashboard.ts";
 import { jsonError } from "../lib/http/errors.ts";
 import { BodyError, readBody } from "../lib/http/body.ts";
 import { Api } from "../cli/api.ts";
@@ -39,6 +39,9 @@ export function mcpRoutes(auth: DashboardAuth, appFetch: AppFetch, timeoutMs: nu
       }
       return jsonError(c, 401, "login_required", "send Authorization: Bearer <read token>");
     }
+    // Refused here, not tool by tool: the tools read the API, which an ops token may not.
+    const refused = viewer.readToken && readTokenRefusal(viewer.readToken, "api", "GET");
+    if (refused) return jsonError(c, 403, refused.code, refused.message);
     const authorization = c.req.header("authorization");
     const cookie = c.req.header("cookie");
     const host = c.req.header("host");

@@ -10,7 +10,14 @@
 
 import { Hono } from "hono";
 import { type DashboardAuth, requireViewer, type Viewer } from "../lib/auth/dashboard.ts";
-import { MAX_TOKEN_DAYS, ReadTokenError, type ReadTokenInfo, type ReadTokens } from "../lib/auth/read_tokens.ts";
+import {
+  MAX_TOKEN_DAYS,
+  READ_TOKEN_SCOPES,
+  ReadTokenError,
+  type ReadTokenInfo,
+  type ReadTokens,
+  type ReadTokenScope,
+} from "../lib/auth/read_tokens.ts";
 import { BodyError, readFormBody } from "../lib/http/body.ts";
 import { jsonError } from "../lib/http/errors.ts";
 import { Layout } from "../components/Layout.tsx";
@@ -25,6 +32,12 @@ export interface TokenPageDeps {
 }
 
 const EXPIRIES = [7, 30, 90, MAX_TOKEN_DAYS];
+/** How the page names each scope. */
+const SCOPE_LABELS: Record<ReadTokenScope, string> = {
+  read: "read",
+  delete: "read and delete",
+  ops: "ops (/metrics and /api/health only)",
+};
 
 /** The tokens page routes, mounted at `/settings/tokens`. */
 export function tokenPageRoutes({ auth, readTokens, formLimits }: TokenPageDeps): Hono {
@@ -46,7 +59,7 @@ export function tokenPageRoutes({ auth, readTokens, formLimits }: TokenPageDeps)
     try {
       const { token, info } = await readTokens.mint({
         name: form.get("name") ?? "",
-        scope: form.get("scope") === "delete" ? "delete" : "read",
+        scope: (form.get("scope") ?? "read") as ReadTokenScope, // checked by mint
         days: Number(form.get("days") ?? 90),
       });
       return html(c, <TokensPage viewer={viewer} tokens={readTokens.list()} minted={{ token, info }} />);
@@ -88,7 +101,9 @@ function TokensPage(
       <p class="muted">
         Read tokens let the CLI (<code>deno task cli</code>), the MCP server and scrapers read the JSON API with{" "}
         <code>Authorization: Bearer &lt;token&gt;</code>. They open no dashboard page and cannot record; the{" "}
-        <em>read and delete</em> scope may also delete sessions. Only a hash is stored: copy a token when it is shown.
+        <em>read and delete</em> scope may also delete sessions. The <em>ops</em> scope is for monitoring: it reads{" "}
+        <code>/metrics</code> and <code>/api/health</code>{" "}
+        and nothing else (the other scopes cannot read those). Only a hash is stored: copy a token when it is shown.
       </p>
       {minted && (
         <p class="notice" data-testid="minted-token">
@@ -104,8 +119,7 @@ function TokensPage(
         <label>
           Scope{" "}
           <select name="scope">
-            <option value="read">read</option>
-            <option value="delete">read and delete</option>
+            {READ_TOKEN_SCOPES.map((scope) => <option key={scope} value={scope}>{SCOPE_LABELS[scope]}</option>)}
           </select>
         </label>{" "}
         <label>
@@ -130,7 +144,7 @@ function TokensPage(
           {tokens.map((t) => (
             <tr key={t.id} data-token-id={t.id}>
               <td>{t.name}</td>
-              <td>{t.scope === "delete" ? "read and delete" : "read"}</td>
+              <td>{SCOPE_LABELS[t.scope]}</td>
               <td>{day(t.createdAt)}</td>
               <td>{day(t.expiresAt)}</td>
               <td>

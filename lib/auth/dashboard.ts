@@ -127,9 +127,9 @@ export class DashboardAuth {
     const nonce = await this.#validCookie(getCookie(c, COOKIE));
     if (nonce) return { loginRequired: true, authenticated: true, csrf: await this.#csrf.sign(nonce) };
     const bearer = c.req.header("authorization")?.match(/^Bearer (.+)$/)?.[1];
+    // A live read token passes even while this client is throttled: 256 random bits cannot be guessed, and
+    // the check says nothing about the admin token. A wrong one goes on to count as a failed attempt.
     if (bearer?.startsWith(READ_TOKEN_PREFIX) && this.#readTokens) {
-      const blocked = this.throttle.blocked(this.client(c));
-      if (blocked) return { loginRequired: true, authenticated: false, csrf: "", ...blocked };
       const readToken = await this.#readTokens.check(bearer);
       if (readToken) return { loginRequired: true, authenticated: false, csrf: "", readToken };
     }
@@ -147,7 +147,10 @@ export class DashboardAuth {
     const client = this.client(c);
     const blocked = this.throttle.blocked(client);
     if (blocked) return blocked;
-    if (await this.checkAdminToken(candidate)) return "ok";
+    if (await this.checkAdminToken(candidate)) {
+      this.throttle.succeed(client);
+      return "ok";
+    }
     this.throttle.fail(client);
     return "wrong";
   }
@@ -176,25 +179,30 @@ export class DashboardAuth {
 }
 
 /**
+ * What a route is, for {@link requireViewer}: a dashboard page (or form), the JSON read API, or an ops route
+ * (`/metrics`, `/api/health`).
+ */
+export type RouteKind = "page" | "api" | "ops";
+
+/**
  * Requires a logged-in viewer. Pages redirect to the login form; APIs get a
  * JSON 401. The viewer is stored on the context as `viewer`.
  */
-export function requireViewer(auth: DashboardAuth, kind: "page" | "api"): MiddlewareHandler {
+export function requireViewer(auth: DashboardAuth, kind: RouteKind): MiddlewareHandler {
   return async (c, next) => {
     const viewer = await auth.viewer(c);
     c.set("viewer", viewer);
     if (viewer.authenticated) return await next();
     if (viewer.readToken) {
-      if (kind === "api" && readTokenMay(viewer.readToken, c.req.method)) return await next();
-      return c.json({
-        error: { code: "read_only_token", message: "a read token may only read the API (and delete with its scope)" },
-      }, 403);
+      const refused = readTokenRefusal(viewer.readToken, kind, c.req.method);
+      if (!refused) return await next();
+      return c.json({ error: refused }, 403);
     }
     if (viewer.retryAfterSecs !== undefined) {
       c.header("Retry-After", String(viewer.retryAfterSecs));
       return c.json({ error: { code: "too_many_attempts", message: "too many wrong tokens; retry later" } }, 429);
     }
-    if (kind === "api") {
+    if (kind !== "page") {
       const message = c.req.header("authorization")
         ? "that token is not valid (revoked, expired or mistyped)"
         : "log in to the dashboard first, or send Authorization: Bearer <read token>";
@@ -205,7 +213,25 @@ export function requireViewer(auth: DashboardAuth, kind: "page" | "api"): Middle
   };
 }
 
-/** What a read token may do: GET and HEAD, and DELETE with the `delete` scope (the routes say on what). */
-export function readTokenMay(token: ReadTokenInfo, method: string): boolean {
-  return method === "GET" || method === "HEAD" || (method === "DELETE" && token.scope === "delete");
+/**
+ * Why a read token may not make this request, or undefined when it may. Scopes `read` and `delete` read the
+ * API (GET, HEAD), `delete` also DELETEs (the routes say on what); scope `ops` reads the ops routes only, and
+ * only it does, so a scraper's token reads no recording and an agent's token sees no operations data.
+ */
+export function readTokenRefusal(
+  token: ReadTokenInfo,
+  kind: RouteKind,
+  method: string,
+): { code: string; message: string } | undefined {
+  if (kind === "page") {
+    return { code: "read_only_token", message: "a read token opens no page and no form: log in to the dashboard" };
+  }
+  if ((token.scope === "ops") !== (kind === "ops")) {
+    const message = token.scope === "ops"
+      ? "a token of the ops scope may only read /metrics and /api/health"
+      : "/metrics and /api/health need a token of the ops scope";
+    return { code: "token_scope", message };
+  }
+  if (method === "GET" || method === "HEAD" || (method === "DELETE" && token.scope === "delete")) return undefined;
+  return { code: "read_only_token", message: "a read token may only read the API (and delete with its scope)" };
 }

@@ -2,7 +2,8 @@
  * Read tokens: named API tokens for the CLI, the MCP server and scrapers,
  * minted and revoked on the dashboard (`/settings/tokens`). They are not the
  * admin token and open no page: they authorize GET (and HEAD) on the JSON
- * API, `/mcp`, and, with the `delete` scope, `DELETE /api/sessions/{id}`.
+ * API, `/mcp`, and, with the `delete` scope, `DELETE /api/sessions/{id}`; a
+ * token of the `ops` scope reads `/metrics` and `/api/health` and nothing else.
  *
  * Kept in the `auth/read-tokens` stream, shared by every process on one
  * store: a `mint` record holds the token's SHA-256 (never the token, which is
@@ -24,8 +25,15 @@ import { followSidecar, type StreamStore } from "../store/mod.ts";
 export const READ_TOKENS_STREAM = "auth/read-tokens";
 /** Every read token starts with this, so a bearer value is told apart from the admin token without a lookup. */
 export const READ_TOKEN_PREFIX = "rpt_";
-/** What a token may do: `read` (GET), or `delete` (GET and deleting sessions). */
-export type ReadTokenScope = "read" | "delete";
+/** What a token may do: `read` (GET the API), `delete` (that, and delete sessions), `ops` (GET the ops routes only). */
+export type ReadTokenScope = "read" | "delete" | "ops";
+/** Every scope, as the tokens page offers them. */
+export const READ_TOKEN_SCOPES: readonly ReadTokenScope[] = ["read", "delete", "ops"];
+
+/** Whether `value` names a scope. */
+export function isReadTokenScope(value: unknown): value is ReadTokenScope {
+  return READ_TOKEN_SCOPES.includes(value as ReadTokenScope);
+}
 /** The longest a token lives. */
 export const MAX_TOKEN_DAYS = 365;
 /** Records outlive the longest-lived token. */
@@ -91,7 +99,7 @@ export class ReadTokens {
     if (!name || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name)) {
       throw new ReadTokenError(`a token needs a name of 1 to ${MAX_NAME} printable characters`);
     }
-    if (options.scope !== "read" && options.scope !== "delete") throw new ReadTokenError("scope is read or delete");
+    if (!isReadTokenScope(options.scope)) throw new ReadTokenError("scope is read, delete or ops");
     if (!Number.isInteger(options.days) || options.days < 1 || options.days > MAX_TOKEN_DAYS) {
       throw new ReadTokenError(`a token lives 1 to ${MAX_TOKEN_DAYS} days`);
     }
@@ -139,10 +147,11 @@ export class ReadTokens {
   }
 
   #apply(record: TokenRecord): void {
+    // A scope this version does not know grants nothing (the token is left out), rather than some default.
     if (record?.op === "mint" && ID_PATTERN.test(record.id) && typeof record.hash === "string") {
-      if (this.#tokens.has(record.id)) return;
+      if (this.#tokens.has(record.id) || !isReadTokenScope(record.scope)) return;
       const { id, name, scope, hash, createdAt, expiresAt } = record;
-      this.#tokens.set(id, { id, name, scope: scope === "delete" ? "delete" : "read", hash, createdAt, expiresAt });
+      this.#tokens.set(id, { id, name, scope, hash, createdAt, expiresAt });
       this.#byHash.set(hash, id);
     } else if (record?.op === "revoke") {
       const token = this.#tokens.get(record.id);

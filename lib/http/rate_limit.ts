@@ -40,11 +40,10 @@ export class RateLimiter {
     return decision;
   }
 
-  /** What {@link take} would decide, without taking; `full` = the bucket was never drawn on (or refilled). */
-  peek(key: string): RateDecision & { full: boolean } {
+  /** What {@link take} would decide, without taking. */
+  peek(key: string): RateDecision {
     const bucket = this.#buckets.get(key);
-    const tokens = bucket ? this.#refilled(bucket, this.#now()) : this.#burst;
-    return { ...this.#decide(tokens), full: tokens >= this.#burst };
+    return this.#decide(bucket ? this.#refilled(bucket, this.#now()) : this.#burst);
   }
 
   #refilled(bucket: { tokens: number; at: number }, now: number): number {

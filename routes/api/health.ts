@@ -3,8 +3,10 @@
  * - `GET /healthz` (no login, no details): 200 when the store answers a cheap
  *   call within 2 s, 503 otherwise; for load balancers, Docker's HEALTHCHECK
  *   and Kubernetes probes.
- * - `GET /api/health` (behind login unless `REPLAYA_PUBLIC_OPS`): the store
- *   backend and where it keeps data, the version and uptime.
+ * - `GET /api/health` (the admin or an ops token, unless `REPLAYA_PUBLIC_OPS`):
+ *   the store backend (and S2 basin), the version and uptime; never where the
+ *   data is (no file path, no endpoint), which tells an intruder more than it
+ *   tells an operator.
  *
  * @module
  */
@@ -24,7 +26,7 @@ export function healthRoutes(store: StreamStore): Hono {
       status: "ok",
       version: VERSION,
       uptimeSecs: Math.round((Date.now() - startedAt) / 1000),
-      store: store.info,
+      store: { backend: store.info.backend, ...(store.info.basin ? { basin: store.info.basin } : {}) },
     }));
 }
 

@@ -21,6 +21,11 @@ const sse = (description: string) => ({
 });
 const id = { name: "id", in: "path", required: true, schema: ref("SessionId") };
 const viewer = [{ cookie: [] }, { adminToken: [] }, { readToken: [] }];
+const ops = [{ cookie: [] }, { adminToken: [] }, { opsToken: [] }];
+const opsErrors = {
+  "401": error("not logged in"),
+  "403": error("a read token of another scope than ops (`token_scope`)"),
+};
 const appendToken = [{ appendToken: [] }];
 const query = (name: string, description: string, schema: unknown = { type: "string" }) => ({
   name,
@@ -60,7 +65,7 @@ export const OPENAPI = {
     title: "RePlaya",
     version: VERSION,
     description:
-      "Self-hosted session replay on durable streams. Ingest is public (write-only project keys, then a signed append token per session); everything else needs the dashboard login (a cookie from /login, or the admin token as a bearer) unless the server listens on loopback without one. Read tokens (minted on /settings/tokens) may GET the read API and, with the delete scope, delete sessions (no CSRF token then); they open no page. The MCP server's streamable HTTP transport is at POST /mcp (stateless, JSON answers), behind the same credentials.",
+      "Self-hosted session replay on durable streams. Ingest is public (write-only project keys, then a signed append token per session); everything else needs the dashboard login (a cookie from /login, or the admin token as a bearer) unless the server listens on loopback without one. Read tokens (minted on /settings/tokens) may GET the read API and, with the delete scope, delete sessions (no CSRF token then); they open no page. Tokens of the ops scope read /metrics and /api/health only, and only they (or the login) do, unless REPLAYA_PUBLIC_OPS makes those public. The MCP server's streamable HTTP transport is at POST /mcp (stateless, JSON answers), behind the same credentials.",
   },
   paths: {
     "/api/sessions": {
@@ -264,9 +269,25 @@ export const OPENAPI = {
     "/api/health": {
       get: {
         operationId: "health",
-        summary: "Store backend and location, version, uptime",
-        security: viewer,
-        responses: { "200": json({ type: "object" }), "401": error("not logged in") },
+        summary: "Status, version, uptime and store backend (and S2 basin); no file path or endpoint",
+        security: ops,
+        responses: {
+          "200": json({
+            type: "object",
+            required: ["status", "version", "uptimeSecs", "store"],
+            properties: {
+              status: { const: "ok" },
+              version: { type: "string" },
+              uptimeSecs: { type: "integer" },
+              store: {
+                type: "object",
+                required: ["backend"],
+                properties: { backend: { enum: ["s2", "sqlite"] }, basin: { type: "string" } },
+              },
+            },
+          }),
+          ...opsErrors,
+        },
       },
     },
     "/healthz": {
@@ -284,8 +305,11 @@ export const OPENAPI = {
       get: {
         operationId: "metrics",
         summary: "Prometheus metrics",
-        security: viewer,
-        responses: { "200": { description: "OK", content: { "text/plain": { schema: { type: "string" } } } } },
+        security: ops,
+        responses: {
+          "200": { description: "OK", content: { "text/plain": { schema: { type: "string" } } } },
+          ...opsErrors,
+        },
       },
     },
     "/api/openapi.json": {
@@ -306,7 +330,12 @@ export const OPENAPI = {
         type: "http",
         scheme: "bearer",
         description:
-          "a read token (rpt_…) from /settings/tokens: GET only, and DELETE of sessions with the delete scope",
+          "a read token (rpt_…) from /settings/tokens: GET on the read API and /mcp, and DELETE of sessions with the delete scope; not /metrics or /api/health",
+      },
+      opsToken: {
+        type: "http",
+        scheme: "bearer",
+        description: "a read token (rpt_…) of the ops scope from /settings/tokens: GET /metrics and /api/health only",
       },
     },
     schemas: {

@@ -10,7 +10,7 @@ import { fakeEvents, fetchWhole, post, sendBatch, startSession } from "../suppor
 import { ADMIN, login } from "../support/login.ts";
 import { bearer, eventually, mintToken, revokeToken, tokensCsrf } from "../support/read_tokens.ts";
 import { storeTest } from "../support/backends.ts";
-import { READ_TOKENS_STREAM } from "../../lib/auth/read_tokens.ts";
+import { READ_TOKENS_STREAM, sha256 } from "../../lib/auth/read_tokens.ts";
 import { readAll } from "../../lib/store/mod.ts";
 
 const env = { REPLAYA_ADMIN_TOKEN: ADMIN };
@@ -177,5 +177,77 @@ storeTest("read tokens: a token revoked on one server is refused by another on t
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+serverTest("read tokens: the ops scope reads /metrics and /api/health only, and only it does", async ({ url }) => {
+  const ops = await mintToken(url, { name: "prometheus", scope: "ops" });
+  const read = await mintToken(url, { name: "agent" });
+  for (const path of ["/metrics", "/api/health"]) {
+    assert.equal((await fetchWhole(url + path, { headers: bearer(ops.token) })).status, 200, path);
+    const refused = await fetchWhole(url + path, { headers: bearer(read.token) });
+    assert.equal(refused.status, 403, path);
+    assert.equal((await refused.json()).error.code, "token_scope");
+  }
+  for (const path of ["/api/sessions", "/api/wall"]) {
+    const refused = await fetchWhole(url + path, { headers: bearer(ops.token) });
+    assert.equal(refused.status, 403, path);
+    assert.deepEqual((await refused.json()).error, {
+      code: "token_scope",
+      message: "a token of the ops scope may only read /metrics and /api/health",
+    });
+  }
+  const mcp = await fetchWhole(`${url}/mcp`, {
+    method: "POST",
+    headers: {
+      ...bearer(ops.token),
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+  });
+  assert.equal(mcp.status, 403, "no MCP tools for an ops token: they read sessions");
+  assert.equal((await mcp.json()).error.code, "token_scope");
+  const page = await (await fetchWhole(`${url}/settings/tokens`, { headers: { cookie: ops.cookie } })).text();
+  assert.match(page, /<option value="ops">ops \(\/metrics and \/api\/health only\)<\/option>/);
+  assert.match(page, /<td>prometheus<\/td><td>ops \(\/metrics and \/api\/health only\)<\/td>/);
+  const csrf = await tokensCsrf(url, ops.cookie);
+  const unknown = await fetchWhole(`${url}/settings/tokens`, {
+    method: "POST",
+    headers: { cookie: ops.cookie },
+    body: new URLSearchParams({ csrf, name: "x", scope: "admin", days: "30" }),
+  });
+  assert.equal(unknown.status, 400, "a scope that does not exist is refused, not read as another");
+  assert.match(await unknown.text(), /scope is read, delete or ops/);
+}, { env });
+
+storeTest("read tokens: a minted scope this version does not know grants nothing", async (under) => {
+  const createdAt = Date.now();
+  // Minted as the tokens page would, by a version with one more scope: the known one works, the other not.
+  const mint = async (id: string, scope: string, token: string) => {
+    const record = {
+      op: "mint",
+      id,
+      name: id,
+      scope,
+      hash: await sha256(token),
+      createdAt,
+      expiresAt: createdAt + 86_400_000,
+    };
+    const body = new TextEncoder().encode(JSON.stringify(record));
+    await under.store.append(READ_TOKENS_STREAM, [{ body, timestamp: createdAt }]);
+  };
+  const known = `rpt_${"K".repeat(43)}`;
+  const unknown = `rpt_${"U".repeat(43)}`;
+  await mint("knownscope01", "read", known);
+  await mint("futurescope1", "admin", unknown);
+  const server = await serveStore(under, env);
+  try {
+    assert.equal((await fetchWhole(`${server.url}/api/sessions`, { headers: bearer(known) })).status, 200);
+    for (const path of ["/api/sessions", "/metrics", "/api/health"]) {
+      assert.equal((await fetchWhole(server.url + path, { headers: bearer(unknown) })).status, 401, path);
+    }
+  } finally {
+    await server.close();
   }
 });

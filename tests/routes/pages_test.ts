@@ -311,13 +311,16 @@ serverTest("export: rrweb events plus metadata as a JSON download; delete needs 
   assert.ok(!(await page(`${url}/`)).html.includes(s.sessionId), "a deleted session leaves the list");
 });
 
-serverTest("operations: health and Prometheus metrics", async ({ url, backend }) => {
+serverTest("operations: health and Prometheus metrics", async ({ url, backend, store }) => {
   const s = await startSession(url);
   await sendBatch(url, s, { seq: 0, events: fakeEvents(4) });
   const health = await (await fetch(`${url}/api/health`)).json();
   assert.equal(health.status, "ok");
   assert.equal(health.store.backend, backend === "sqlite" ? "sqlite" : "s2");
   assert.equal(typeof health.uptimeSecs, "number");
+  // Where the data is (the SQLite file, the S2 endpoint) tells an intruder more than it tells an operator.
+  assert.deepEqual(Object.keys(health.store), backend === "sqlite" ? ["backend"] : ["backend", "basin"]);
+  assert.ok(!JSON.stringify(health).includes(store.info.location), "no file path or endpoint");
   const metrics = await (await fetch(`${url}/metrics`)).text();
   assert.match(metrics, /replaya_ingest_batches_total 1/);
   assert.match(metrics, /replaya_ingest_events_total 4/);

@@ -1,7 +1,9 @@
 /**
- * Findings 3, 4, 5 and 8: every method goes through login, streams release
- * what they hold however they end, login redirects stay on this server,
- * wrong tokens are throttled, and a logged-out cookie is dead everywhere.
+ * Findings 3, 4, 5, 8 and 9: every method goes through login, streams
+ * release what they hold however they end, login redirects stay on this
+ * server, wrong tokens are throttled (and once the shared budget is spent,
+ * only clients that logged in before keep their own), and a logged-out cookie
+ * is dead everywhere.
  */
 
 import assert from "node:assert/strict";
@@ -118,23 +120,74 @@ serverTest("security: wrong admin tokens are throttled with 429 and Retry-After"
   assert.equal((await bearer.json()).error.code, "too_many_attempts");
 }, withLogin);
 
-Deno.test("security: the login throttle refills and never locks out a client with a clean record", () => {
+Deno.test("security: once the shared budget is spent, only clients that logged in before keep their own", () => {
   let now = 0;
   const throttle = new LoginThrottle({ now: () => now });
   for (let i = 0; i < 10; i++) {
     assert.equal(throttle.blocked("attacker"), undefined);
     throttle.fail("attacker");
   }
-  assert.deepEqual(throttle.blocked("attacker"), { ok: false, retryAfterSecs: 30, full: false });
+  assert.deepEqual(throttle.blocked("attacker"), { retryAfterSecs: 30 });
   now += 30_000;
   assert.equal(throttle.blocked("attacker"), undefined, "one more try after 30 s");
+  throttle.succeed("admin");
   // A distributed attack spends the shared budget ...
   for (let i = 0; i < 100; i++) throttle.fail(`bot-${i}`);
-  assert.ok(throttle.blocked("bot-0"), "a client that failed waits for the shared budget");
-  assert.equal(throttle.blocked("admin"), undefined, "a client with no failures may still try");
+  assert.deepEqual(throttle.blocked("bot-0"), { retryAfterSecs: 1 }, "a client that failed waits for it");
+  assert.deepEqual(throttle.blocked("fresh"), { retryAfterSecs: 1 }, "so does a fresh one: no guess of its own");
+  assert.equal(throttle.blocked("admin"), undefined, "a client that logged in before keeps its own budget");
+  now += 1_000;
+  assert.equal(throttle.blocked("fresh"), undefined, "the shared budget refills one a second, for all of them");
+  throttle.fail("fresh");
+  assert.ok(throttle.blocked("bot-99"), "and that one is spent again");
+  for (let i = 0; i < 10; i++) throttle.fail("admin");
+  assert.deepEqual(throttle.blocked("admin"), { retryAfterSecs: 30 }, "a known client's own budget still counts");
   now += 100_000;
   assert.equal(throttle.blocked("bot-0"), undefined, "everything refills");
+  assert.equal(throttle.blocked("fresh"), undefined);
 });
+
+Deno.test("security: the login throttle remembers the 1,000 clients that logged in last", () => {
+  const throttle = new LoginThrottle({ now: () => 0 });
+  for (let i = 0; i <= 1_000; i++) throttle.succeed(`client-${i}`);
+  throttle.succeed("client-1"); // logs in again: now the newest
+  throttle.succeed("client-1001"); // pushes out the oldest, client-2 (client-0 went first)
+  for (let i = 0; i < 100; i++) throttle.fail(`bot-${i}`);
+  assert.ok(throttle.blocked("client-0"), "forgotten first");
+  assert.ok(throttle.blocked("client-2"), "forgotten next");
+  for (const known of ["client-1", "client-3", "client-1000", "client-1001"]) {
+    assert.equal(throttle.blocked(known), undefined, known);
+  }
+});
+
+serverTest(
+  "security: behind a proxy, fresh addresses get no guess of their own; the admin's /64 logs in",
+  async ({ url }) => {
+    const post = async (token: string, from: string) => {
+      const res = await fetch(`${url}/login`, {
+        method: "POST",
+        body: new URLSearchParams({ token, next: "/" }),
+        headers: { "x-forwarded-for": from },
+        redirect: "manual",
+      });
+      await res.body?.cancel();
+      return res.status;
+    };
+    assert.equal(await post(ADMIN, "2001:db8:a:1::1"), 303, "the admin logs in");
+    assert.equal(await post("mistyped-admin-token", "2001:db8:a:1::2"), 403, "and once mistypes, from the same /64");
+    // One wrong token from each of ever new addresses (none reaches its own limit): the shared budget (100,
+    // one more a second) runs out, and then a fresh address is refused before its first guess.
+    let guesses = 0;
+    let status: number;
+    while ((status = await post("wrong-token-wrong-token", `198.51.${guesses >> 8}.${guesses & 255}`)) === 403) {
+      assert.ok(++guesses < 1_000, "fresh addresses kept guessing");
+    }
+    assert.equal(status, 429);
+    assert.ok(guesses + 1 >= 100, `${guesses} guesses, and the admin's mistype`);
+    assert.equal(await post(ADMIN, "2001:db8:a:1::beef"), 303, "the admin's /64 keeps its own budget");
+  },
+  { env: { ...withLogin.env, REPLAYA_TRUST_PROXY: "1" } },
+);
 
 serverTest("security: a logged-out cookie is refused by every server on the store", async (server) => {
   const other = await serveStore(server.under, withLogin.env);

@@ -7,6 +7,7 @@
 
 import { fetchWhole } from "./client.ts";
 import { ADMIN, login } from "./login.ts";
+import type { ReadTokenScope } from "../../lib/auth/read_tokens.ts";
 
 /** A minted token and its id (for revoking). */
 export interface Minted {
@@ -25,7 +26,7 @@ export async function tokensCsrf(url: string, cookie: string): Promise<string> {
 /** Logs in with the admin token and mints a token. */
 export async function mintToken(
   url: string,
-  options: { name?: string; scope?: "read" | "delete"; days?: number } = {},
+  options: { name?: string; scope?: ReadTokenScope; days?: number } = {},
 ): Promise<Minted> {
   const { cookie } = await login(url, ADMIN);
   const csrf = await tokensCsrf(url, cookie!);
