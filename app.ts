@@ -25,6 +25,7 @@ import { jsonError } from "./lib/http/errors.ts";
 import { compressPages } from "./lib/http/compress.ts";
 import { log } from "./lib/log.ts";
 import { concurrencyLimit, fetchMetadataGuard, headWithoutBody, hostGuard } from "./lib/http/edge.ts";
+import type { StreamPolicy } from "./lib/http/streams.ts";
 import type { Manifest } from "./lib/islands/build.ts";
 import type { Metrics } from "./lib/metrics.ts";
 import type { Sessions } from "./lib/sessions/service.ts";
@@ -42,8 +43,8 @@ export interface AppDeps {
   projectKeys: Map<string, string>;
   metrics: Metrics;
   manifest: () => Manifest;
-  /** Aborts when the server shuts down: every open stream ends. */
-  shutdown: AbortSignal;
+  /** The process's open response streams: their limits, and the shutdown that ends them all. */
+  streams: StreamPolicy;
   /** The asset cache, when REPLAYA_ASSET_CACHE is on. */
   assets?: AssetCache;
 }
@@ -156,9 +157,9 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", staticRoutes());
   const assetStore = deps.assets?.assets ?? new AssetStore(sessions.store);
   app.route("/api/sessions", ingestRoutes({ ...deps, config: config.ingest, http: config.http }));
-  app.route("/api/sessions", sessionReadRoutes(sessions, auth, deps.shutdown));
+  app.route("/api/sessions", sessionReadRoutes(sessions, auth, deps.streams));
   app.route("/api", assetRoutes(assetStore, deps.assets, auth));
-  app.route("/api/wall", wallRoutes(sessions, auth, deps.shutdown));
+  app.route("/api/wall", wallRoutes(sessions, auth, deps.streams));
   // The MCP tools are clients of the JSON API: they call this app in-process with the caller's own credentials.
   app.route("/mcp", mcpRoutes(auth, (request, env) => app.fetch(request, env), config.http.bodyTimeoutMs));
   app.notFound((c) =>

@@ -8,6 +8,7 @@
 import { type Config, ConfigError, isLoopbackAddress } from "./lib/config.ts";
 import type { Hono } from "hono";
 import { createApp } from "./app.ts";
+import { StreamPolicy } from "./lib/http/streams.ts";
 import { AppendTokens } from "./lib/auth/append_tokens.ts";
 import { COOKIE_MAX_AGE_SECS, DashboardAuth } from "./lib/auth/dashboard.ts";
 import { Revocations } from "./lib/auth/revocations.ts";
@@ -121,6 +122,8 @@ export async function startServer(
   metrics.gauges({ activeSessions: () => sessions.activeCount, liveViewers: () => sessions.viewerCount });
   const tokens = new AppendTokens({ secret });
   const shutdown = new AbortController();
+  const streams = new StreamPolicy(shutdown.signal, config.http.streams);
+  metrics.streamGauges(streams);
   const revocations = new Revocations(store, { retentionSecs: COOKIE_MAX_AGE_SECS });
   await revocations.start(shutdown.signal);
   await sessions.watchers.start(shutdown.signal);
@@ -143,7 +146,7 @@ export async function startServer(
     projectKeys,
     metrics,
     manifest: manifest.current,
-    shutdown: shutdown.signal,
+    streams,
   });
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen: resolve }, app.fetch);

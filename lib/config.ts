@@ -52,6 +52,8 @@ export interface HttpConfig {
   bodyTimeoutMs: number;
   /** In-flight requests (open streams included) one client address may hold. */
   maxConcurrentPerClient: number;
+  /** Open response streams: per read token, per process, and how long a client may take nothing (lib/http/streams.ts). */
+  streams: { perToken: number; total: number; stallMs: number };
 }
 
 /** The opt-in server-side cache of the images and fonts recordings reference (REPLAYA_ASSET_*). */
@@ -247,6 +249,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         64,
         "REPLAYA_MAX_CONCURRENT_PER_CLIENT",
       ),
+      streams: {
+        perToken: integer(get("REPLAYA_MAX_STREAMS_PER_TOKEN"), 16, "REPLAYA_MAX_STREAMS_PER_TOKEN"),
+        total: integer(get("REPLAYA_MAX_STREAMS"), 1024, "REPLAYA_MAX_STREAMS"),
+        stallMs: integer(get("REPLAYA_STREAM_STALL_SECS"), 30, "REPLAYA_STREAM_STALL_SECS") * 1000,
+      },
     },
     assets: {
       enabled: boolean(get("REPLAYA_ASSET_CACHE"), false, "REPLAYA_ASSET_CACHE"),

@@ -72,6 +72,27 @@ export class Metrics {
     });
   }
 
+  /** Gauges of the open response streams (lib/http/streams.ts), read at scrape time. */
+  streamGauges(streams: { open: number; queued: number; waiting: number; budget: { held: number } }): void {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new client.Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge("replaya_streams_open", "Response streams open (live, feed, wall, NDJSON, export)", () => streams.open);
+    gauge("replaya_stream_queued_bytes", "Bytes waiting for stream clients to take them", () => streams.queued);
+    gauge("replaya_streams_waiting", "Streams waiting for their client to take what is queued", () => streams.waiting);
+    gauge(
+      "replaya_stream_large_batch_bytes",
+      "Bytes of the large-batch budget held by readers",
+      () => streams.budget.held,
+    );
+  }
+
   /** Counts one appended batch. */
   recordBatch(events: number, bytes: number): void {
     this.batches.inc();

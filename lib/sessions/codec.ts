@@ -14,15 +14,17 @@
  * Header names are one letter because they are stored (and metered) on every
  * record: `k` kind, `w` writer id, `b` batch seq, `s` counts, `u` identified
  * user, `x` friction signals decided in the batch (rage, dead, error click,
- * thrash; only when any), `f` frame (`i/n`, only when a batch spans records). The reader drops
+ * thrash; only when any), `f` frame (`i/n`, only when a batch spans records), `z` the batch's JSON bytes
+ * (only on large batches: readers take them from their budget before reading the rest). The reader drops
  * a (writer, batch) it has already seen, so retries are harmless.
  *
  * @module
  */
 
 import type { Header, RecordInput, StoredRecord } from "../store/mod.ts";
-import { concatBytes, gunzip, gzip } from "../bytes.ts";
-import { slicer } from "../async.ts";
+import { gunzipSync } from "node:zlib";
+import { concatBytes, gzip, INFLATE_SLICE } from "../bytes.ts";
+import { type ByteBudget, slicer } from "../async.ts";
 import type { FrictionCounts, RrwebEvent, SessionMeta, StopInfo } from "@replaya/recorder/wire";
 import { addPageUrls, type BatchStats, statsOf } from "./events.ts";
 import { BATCH_KINDS } from "./friction.ts";
@@ -33,9 +35,27 @@ export type RecordKind = "meta" | "events" | "heartbeat" | "stop";
 /** What a reader yields, in stream order. `seqNum` is the item's last record (resume after it). */
 export type SessionItem =
   | { kind: "meta"; seqNum: number; meta: SessionMeta }
-  | { kind: "events"; seqNum: number; writerId: string; batch: number; events: RrwebEvent[]; stats: BatchStats }
+  | EventsItem
   | { kind: "heartbeat"; seqNum: number; timestamp: number }
   | { kind: "stop"; seqNum: number; stop: StopInfo };
+
+/**
+ * One recorder batch, as stored: `gz` is the gzip of its events' JSON. The
+ * read routes send the JSON on as it inflates ({@link jsonPieces}), never
+ * holding it whole; `json` inflates it whole and `events` parses it, each on
+ * first use (a parsed batch takes several times its JSON's memory).
+ */
+export interface EventsItem {
+  kind: "events";
+  seqNum: number;
+  writerId: string;
+  batch: number;
+  /** The batch's records' bodies, in order: together, the gzip of its JSON. */
+  gz: Uint8Array[];
+  readonly json: Uint8Array;
+  readonly events: RrwebEvent[];
+  stats: BatchStats;
+}
 
 /** Headers that hold what bodies would (the identified user, the pages visited): sealed too under encryption at rest. */
 export const SEALED_HEADERS = ["u", "g"];
@@ -80,7 +100,8 @@ export async function encodeEvents(options: {
 }): Promise<RecordInput[]> {
   const { writerId, batch, events } = options;
   const maxBody = options.maxBody ?? MAX_RECORD_BODY;
-  const body = await gzip(utf8.encode(JSON.stringify(events)));
+  const json = utf8.encode(JSON.stringify(events));
+  const body = await gzip(json);
   const timestamp = events.reduce((min, e) => Math.min(min, e.timestamp), Infinity);
   const stats = statsOf(events);
   const base: Header[] = [["k", "events"], ["w", writerId], ["b", String(batch)]];
@@ -94,6 +115,8 @@ export async function encodeEvents(options: {
       if (g) headers.push(["g", g]);
       const x = frictionHeader(options.friction);
       if (x) headers.push(["x", x]);
+      // A large batch says its size up front, so a reader takes its whole cost from its budget at once.
+      if (parts > 1 || json.length > LARGE_BATCH_BYTES) headers.push(["z", String(json.length)]);
     }
     if (parts > 1) headers.push(["f", `${i}/${parts}`]);
     return { body: body.subarray(i * maxBody, (i + 1) * maxBody), headers, timestamp };
@@ -179,11 +202,24 @@ interface PartialFrame {
   parts: Uint8Array[];
   total: number;
   stats: BatchStats;
+  /** Bytes of the decoder's budget it holds. */
+  held: number;
+  /** Whether its first record said its size (`z`), so that was taken with the rest. */
+  sized: boolean;
 }
+
+/** Batches inflated to more than this hold bytes of the decoder's budget (see {@link SessionDecoder}). */
+export const LARGE_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Turns stored records back into session items: reassembles frames, drops
  * duplicate batches and truncated frames. Feed records in stream order.
+ *
+ * With a `budget`, what a large batch holds (the records of a batch framed
+ * across several, and a batch that inflates past {@link LARGE_BATCH_BYTES})
+ * is taken from it before it is held, and given back when the next record is
+ * pushed or the decoder is closed: however many readers there are, large
+ * batches in flight stay within the budget.
  *
  * @example
  * const reader = new SessionDecoder();
@@ -191,6 +227,10 @@ interface PartialFrame {
  */
 export class SessionDecoder {
   #seen = new Set<string>();
+  #budget?: ByteBudget;
+  #inflates: boolean;
+  /** The frame of the item returned last: what it holds of the budget is given back at the next push. */
+  #last?: PartialFrame;
   // Inflating a batch and parsing it resolves without a macrotask: without one now and then, a reader of a long
   // session would decode all of it before a byte of its response is written, holding up every other request.
   #pace = slicer(DECODE_SLICE_MS);
@@ -201,10 +241,26 @@ export class SessionDecoder {
   truncated = 0;
 
   /**
+   * `budget`: what large batches hold is taken from it. `inflates`: the reader will inflate large batches whole
+   * (`json`, `events`), so their JSON counts too; readers that send `jsonPieces` on hold only the records.
+   */
+  constructor(options: { budget?: ByteBudget; inflates?: boolean } = {}) {
+    this.#budget = options.budget;
+    this.#inflates = options.inflates ?? true;
+  }
+
+  /** Gives back everything held of the budget; call it when done reading. */
+  close(): void {
+    for (const frame of this.#frames.values()) this.#release(frame);
+    this.#release(this.#last);
+  }
+
+  /**
    * Decodes one record; returns zero or one item. With `decode: false` a
    * completed batch is only remembered (for dedupe), not inflated or returned.
    */
   async push(record: StoredRecord, decode = true): Promise<SessionItem[]> {
+    this.#release(this.#last); // the item returned before is done with
     const headers = new Map(record.headers);
     const kind = kindOf(record);
     const seqNum = record.seqNum;
@@ -217,17 +273,30 @@ export class SessionDecoder {
     const [index, count] = (headers.get("f") ?? "0/1").split("/").map(Number);
     let frame = this.#frames.get(writerId);
     if (index === 0) {
-      if (frame) this.truncated++; // a new frame interrupts an unfinished one
-      frame = { batch, parts: [], total: count, stats: batchStatsOf(record)! };
+      if (frame) {
+        this.truncated++; // a new frame interrupts an unfinished one
+        this.#release(frame);
+      }
+      frame = { batch, parts: [], total: count, stats: batchStatsOf(record)!, held: 0, sized: false };
       this.#frames.set(writerId, frame);
+      // What the whole batch will hold (its records, then its JSON), taken at once before any of it is kept.
+      const size = Number(headers.get("z"));
+      frame.sized = Number.isSafeInteger(size) && size > 0;
+      const inflated = this.#inflates && frame.sized && size > LARGE_BATCH_BYTES ? size : 0;
+      const need = (count > 1 ? count * record.body.length : 0) + inflated;
+      if (decode && need > 0) await this.#hold(frame, need);
     } else if (!frame || frame.batch !== batch || frame.parts.length !== index) {
-      if (frame) this.#frames.delete(writerId);
+      if (frame) {
+        this.#frames.delete(writerId);
+        this.#release(frame);
+      }
       this.truncated++;
       return [];
     }
     frame.parts.push(record.body);
     if (frame.parts.length < frame.total) return [];
     this.#frames.delete(writerId);
+    this.#last = frame;
     const key = `${writerId}:${batch}`;
     if (this.#seen.has(key)) {
       this.duplicates++;
@@ -235,10 +304,76 @@ export class SessionDecoder {
     }
     this.#seen.add(key);
     if (!decode) return [];
-    // Our own records, checked at ingest: bigger slices read faster.
-    const json = await gunzip(concatBytes(frame.parts), 256 * 1024 * 1024, 64 * 1024);
-    const events = JSON.parse(text.decode(json)) as RrwebEvent[];
+    if (this.#inflates && !frame.sized) {
+      const size = inflatedSize(frame.parts.at(-1)!); // written before `z`: its size is known only now
+      if (size > LARGE_BATCH_BYTES) await this.#hold(frame, size);
+    }
     await this.#pace();
-    return [{ kind, seqNum, writerId, batch, events, stats: frame.stats }];
+    return [eventsItem(seqNum, writerId, batch, frame.parts, frame.stats)];
   }
+
+  /** Takes `bytes` more for `frame`: what it held is given back and the sum taken at once (never waits holding). */
+  async #hold(frame: PartialFrame, bytes: number): Promise<void> {
+    if (!this.#budget) return;
+    const total = frame.held + bytes;
+    this.#release(frame);
+    frame.held = await this.#budget.acquire(total);
+  }
+
+  #release(holder: { held: number } | undefined): void {
+    if (!holder?.held) return;
+    this.#budget?.release(holder.held);
+    holder.held = 0;
+  }
+}
+
+/** An events item whose JSON is inflated, and its events parsed, on first use. */
+function eventsItem(seqNum: number, writerId: string, batch: number, gz: Uint8Array[], stats: BatchStats): EventsItem {
+  let json: Uint8Array | undefined;
+  let events: RrwebEvent[] | undefined;
+  return {
+    kind: "events",
+    seqNum,
+    writerId,
+    batch,
+    gz,
+    stats,
+    get json() {
+      // Our own records, checked at ingest (16 MiB at most by default); the cap guards against a damaged store.
+      if (json) return json;
+      const out = gunzipSync(gz.length === 1 ? gz[0] : concatBytes(gz), { maxOutputLength: MAX_STORED_JSON });
+      return json = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    },
+    get events() {
+      return events ??= JSON.parse(text.decode(this.json)) as RrwebEvent[];
+    },
+  };
+}
+
+/** The most a stored batch may inflate to. */
+const MAX_STORED_JSON = 256 * 1024 * 1024;
+
+/**
+ * A batch's JSON in pieces as it inflates (the gzip fed in small slices, so no piece is more than ~1 MiB), for
+ * sending on without holding it whole.
+ */
+export async function* jsonPieces(item: EventsItem): AsyncIterable<Uint8Array> {
+  const inflate = new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
+  let total = 0;
+  const slices = ReadableStream.from((function* () {
+    for (const part of item.gz) {
+      for (let at = 0; at < part.length; at += INFLATE_SLICE) yield part.subarray(at, at + INFLATE_SLICE);
+    }
+  })());
+  for await (const piece of slices.pipeThrough(inflate)) {
+    if ((total += piece.length) > MAX_STORED_JSON) throw new Error(`a stored batch inflates past ${MAX_STORED_JSON}`);
+    yield piece;
+  }
+}
+
+/** The size a gzip member says it inflates to (ISIZE, its last four bytes; modulo 4 GiB), from its last part. */
+function inflatedSize(gz: Uint8Array): number {
+  if (gz.length < 4) return 0;
+  const end = gz.length;
+  return (gz[end - 4] | (gz[end - 3] << 8) | (gz[end - 2] << 16) | (gz[end - 1] << 24)) >>> 0;
 }

@@ -25,6 +25,7 @@
  */
 
 import { concatBytes } from "../bytes.ts";
+import type { ByteBudget } from "../async.ts";
 import { NotFoundError, readAll, type StoredRecord, type StreamStore } from "../store/mod.ts";
 import { SessionDecoder, type SessionItem } from "./codec.ts";
 import { streamOf } from "./ids.ts";
@@ -47,11 +48,24 @@ export interface LiveHubOptions {
   ringFrames?: number;
   /** …and this many bytes (default 4 MiB). */
   ringBytes?: number;
-  /** Bytes one viewer may have queued before it is ended as too slow (default 4 MiB). */
+  /** Bytes one viewer may have queued before it is ended as too slow (default 1 MiB). */
   queueBytes?: number;
-  /** Encoded frames a shared read of an ended session may hold (default 256 MiB). */
+  /**
+   * How far a shared read of an ended session runs ahead of its fastest viewer, in encoded bytes (default
+   * 8 MiB); a viewer further behind than that is ended as too slow and resumes on a read of its own.
+   */
   replayBytes?: number;
+  /** Large batches being decoded take their bytes from it (see SessionDecoder). */
+  budget?: ByteBudget;
+  /**
+   * Writes an item to one viewer catching up from the store, without encoding it whole (e.g. sending
+   * `jsonPieces` on); the default writes what `encode` makes.
+   */
+  writeCatchUp?(item: SessionItem, id: string, sink: FrameSink): Promise<void>;
 }
+
+/** Frames joined into one chunk at most (when a consumer catches up): bounded copies. */
+const CHUNK_BYTES = 256 * 1024;
 
 /** A viewer fell further behind than its queue allows; it should reconnect from its last frame. */
 export class ViewerTooSlowError extends Error {
@@ -93,16 +107,24 @@ class Channel {
 }
 
 class Replay {
-  /** New viewers may join while true; after that, frames every reader has passed are dropped. */
-  joinable = true;
+  /** New viewers may join while the first frame is still kept. */
+  get joinable(): boolean {
+    return this.base === 0 && !this.closed;
+  }
+  closed = false;
   frames: Uint8Array[] = [];
   /** Index of `frames[0]` in the whole replay (frames every reader has passed are dropped). */
   base = 0;
   bytes = 0;
+  /** Each reader's next frame index. */
   readers = new Map<object, number>();
   done = false;
   error?: unknown;
+  /** Readers waiting for frames, and the producer waiting for readers (woken alike). */
   waiters: Array<() => void> = [];
+  wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
 }
 
 /** Shares one read per session among its viewers. */
@@ -114,6 +136,8 @@ export class LiveHub {
   #ringFrames: number;
   #queueCap: number;
   #replayCap: number;
+  #budget?: ByteBudget;
+  #writeCatchUp?: LiveHubOptions["writeCatchUp"];
   #channels = new Map<string, Channel>();
   #replays = new Map<string, Replay>();
 
@@ -123,8 +147,10 @@ export class LiveHub {
     this.#liveFrame = options.liveFrame;
     this.#ringCap = options.ringBytes ?? 4 * 1024 * 1024;
     this.#ringFrames = options.ringFrames ?? 128;
-    this.#queueCap = options.queueBytes ?? 4 * 1024 * 1024;
-    this.#replayCap = options.replayBytes ?? 256 * 1024 * 1024;
+    this.#queueCap = options.queueBytes ?? 1024 * 1024;
+    this.#replayCap = options.replayBytes ?? 8 * 1024 * 1024;
+    this.#budget = options.budget;
+    this.#writeCatchUp = options.writeCatchUp;
   }
 
   /** Sessions with a channel open, and viewers attached to them; shared reads of ended sessions. */
@@ -161,20 +187,27 @@ export class LiveHub {
       // Catch up from the store until our position is one the ring covers.
       let pos = from;
       if (pos < channel.coveredFrom) {
-        const decoder = new SessionDecoder();
-        while (pos < channel.coveredFrom && !signal.aborted && !channel.error) {
-          const before = pos;
-          for await (const record of readAll(this.#store, streamOf(id), pos)) {
-            pos = record.seqNum + 1;
-            for (const item of await decoder.push(record)) {
-              const bytes = this.#encode(item, id);
-              if (bytes) await sink.write(bytes);
-              viewer.last = item.seqNum;
-              if (item.kind === "stop") return;
+        const decoder = new SessionDecoder({ budget: this.#budget, inflates: !this.#writeCatchUp });
+        try {
+          while (pos < channel.coveredFrom && !signal.aborted && !channel.error) {
+            const before = pos;
+            for await (const record of readAll(this.#store, streamOf(id), pos)) {
+              pos = record.seqNum + 1;
+              for (const item of await decoder.push(record)) {
+                if (this.#writeCatchUp) await this.#writeCatchUp(item, id, sink);
+                else {
+                  const bytes = this.#encode(item, id);
+                  if (bytes) await sink.write(bytes);
+                }
+                viewer.last = item.seqNum;
+                if (item.kind === "stop") return;
+              }
+              if (pos >= channel.coveredFrom || signal.aborted) break;
             }
-            if (pos >= channel.coveredFrom || signal.aborted) break;
+            if (pos === before) break; // nothing more in the store: the ring covers the rest
           }
-          if (pos === before) break; // nothing more in the store: the ring covers the rest
+        } finally {
+          decoder.close();
         }
         pos = Math.max(pos, channel.coveredFrom);
       }
@@ -230,10 +263,14 @@ export class LiveHub {
     try {
       while (!signal.aborted) {
         if (queue.length > 0) {
-          const chunk = concatBytes(queue.splice(0));
-          queued = 0;
+          // Frames joined while the consumer was behind, up to a bound: one copy of a few, never of a whole queue.
+          let n = 0;
+          let size = 0;
+          while (n < queue.length && (n === 0 || size + queue[n].length <= CHUNK_BYTES)) size += queue[n++].length;
+          const taken = queue.splice(0, n);
+          queued -= size;
           room?.();
-          yield chunk;
+          yield n === 1 ? taken[0] : concatBytes(taken);
           continue;
         }
         if (outcome) {
@@ -253,29 +290,40 @@ export class LiveHub {
 
   /**
    * An ended session's frames from the start. Concurrent viewers share one
-   * read: frames are kept while someone may still need them, up to a bound
-   * beyond which no one new joins and frames everyone has passed are dropped.
+   * read, which runs at most `replayBytes` ahead of its fastest viewer; a
+   * viewer that falls further behind than that is ended with
+   * {@link ViewerTooSlowError} (it resumes from its last frame on a read of
+   * its own), and frames every remaining viewer has passed are dropped. New
+   * viewers join while the first frame is still kept.
    */
   async *replay(id: string, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     let replay = this.#replays.get(id);
-    if (!replay) {
+    if (!replay || !replay.joinable) {
       replay = new Replay();
       this.#replays.set(id, replay);
       this.#produce(id, replay);
     }
     const reader = {};
     replay.readers.set(reader, replay.base);
-    const wake = () => replay.waiters.splice(0).forEach((w) => w());
+    const wake = () => replay.wake();
     signal.addEventListener("abort", wake);
     try {
       while (!signal.aborted) {
-        const index = replay.readers.get(reader)!;
+        const index = replay.readers.get(reader);
+        if (index === undefined) throw new ViewerTooSlowError("the viewer fell too far behind the shared read");
         const available = replay.base + replay.frames.length;
         if (index < available) {
-          const frames = replay.frames.slice(index - replay.base, Math.min(available, index + 256) - replay.base);
-          replay.readers.set(reader, index + frames.length);
+          let n = 0;
+          let size = 0;
+          const from = index - replay.base;
+          while (from + n < replay.frames.length && (n === 0 || size + replay.frames[from + n].length <= CHUNK_BYTES)) {
+            size += replay.frames[from + n++].length;
+          }
+          const frames = replay.frames.slice(from, from + n);
+          replay.readers.set(reader, index + n);
           this.#trim(replay);
-          yield concatBytes(frames);
+          replay.wake(); // the read may be waiting for its fastest viewer
+          yield n === 1 ? frames[0] : concatBytes(frames);
           continue;
         }
         if (replay.error) throw replay.error;
@@ -287,44 +335,70 @@ export class LiveHub {
       replay.readers.delete(reader);
       if (replay.readers.size === 0) this.#close(id, replay);
       this.#trim(replay);
+      replay.wake();
     }
   }
 
   async #produce(id: string, replay: Replay): Promise<void> {
-    const decoder = new SessionDecoder();
+    const decoder = new SessionDecoder({ budget: this.#budget });
     try {
       for await (const record of readAll(this.#store, streamOf(id))) {
-        if (replay.readers.size === 0) return; // everyone left
         for (const item of await decoder.push(record)) {
           const bytes = this.#encode(item, id);
           if (!bytes) continue;
           replay.frames.push(bytes);
           replay.bytes += bytes.length;
-          // Too big to keep for latecomers: they read on their own, and passed frames go.
-          if (replay.bytes > this.#replayCap) this.#close(id, replay);
-          this.#trim(replay);
+          replay.wake();
+          // Far enough ahead of the fastest viewer: wait for it. Viewers that far behind it are ended.
+          while (replay.readers.size > 0 && this.#ahead(replay) > this.#replayCap) {
+            this.#dropSlow(replay);
+            await new Promise<void>((resolve) => replay.waiters.push(resolve));
+          }
+          if (replay.readers.size === 0) return; // everyone left
         }
-        replay.waiters.splice(0).forEach((w) => w());
       }
     } catch (error) {
       replay.error = error instanceof NotFoundError ? new SessionNotFoundError(id) : error;
     } finally {
+      decoder.close();
       replay.done = true;
-      replay.waiters.splice(0).forEach((w) => w());
+      replay.wake();
       // A finished read is not kept: the next viewer starts a new one (the session may have been deleted).
       this.#close(id, replay);
     }
   }
 
+  /** Bytes the read holds beyond its fastest viewer. */
+  #ahead(replay: Replay): number {
+    const fastest = Math.max(...replay.readers.values());
+    let bytes = 0;
+    for (let i = Math.max(0, fastest - replay.base); i < replay.frames.length; i++) bytes += replay.frames[i].length;
+    return bytes;
+  }
+
+  /** Ends the viewers that are `replayBytes` behind the fastest one (their next step throws); frees their frames. */
+  #dropSlow(replay: Replay): void {
+    const fastest = Math.max(...replay.readers.values());
+    let behind = 0;
+    const cutoff = new Map<number, number>(); // frame index → bytes from it up to the fastest viewer
+    for (let i = fastest - 1; i >= replay.base; i--) cutoff.set(i, behind += replay.frames[i - replay.base].length);
+    for (const [reader, index] of replay.readers) {
+      if ((cutoff.get(index) ?? 0) > this.#replayCap) replay.readers.delete(reader);
+    }
+    if (replay.readers.size === 0) return;
+    this.#trim(replay);
+    replay.wake();
+  }
+
   /** No one new joins this read. */
   #close(id: string, replay: Replay): void {
-    replay.joinable = false;
+    replay.closed = true;
     if (this.#replays.get(id) === replay) this.#replays.delete(id);
   }
 
-  /** Drops frames every reader has passed, once no one new can join. */
+  /** Drops frames every reader has passed, once no one new can join (or the read is more than its bound). */
   #trim(replay: Replay): void {
-    if (replay.joinable) return;
+    if (replay.joinable && replay.bytes <= this.#replayCap) return;
     const min = replay.readers.size ? Math.min(...replay.readers.values()) : replay.base + replay.frames.length;
     const drop = min - replay.base;
     if (drop <= 0) return;
@@ -363,7 +437,7 @@ export class LiveHub {
   }
 
   async #run(id: string, channel: Channel): Promise<void> {
-    const decoder = new SessionDecoder();
+    const decoder = new SessionDecoder({ budget: this.#budget });
     const onCaughtUp = (tail: number) => {
       if (channel.liveFrame || !this.#liveFrame) return;
       channel.liveFrame = this.#liveFrame(tail);
@@ -378,6 +452,7 @@ export class LiveHub {
     } catch (error) {
       if (!channel.abort.signal.aborted) this.#fail(id, channel, error);
     } finally {
+      decoder.close();
       if (channel.ended || channel.error) {
         if (this.#channels.get(id) === channel) this.#channels.delete(id);
         channel.abort.abort();
@@ -401,8 +476,9 @@ export class LiveHub {
         const frame = { seqNum: item.seqNum, bytes };
         channel.ring.push(frame);
         channel.ringBytes += bytes.length;
+        // A frame larger than the ring is not kept either: joiners read it from the store, within the budget.
         while (
-          (channel.ringBytes > this.#ringCap || channel.ring.length > this.#ringFrames) && channel.ring.length > 1
+          (channel.ringBytes > this.#ringCap || channel.ring.length > this.#ringFrames) && channel.ring.length > 0
         ) {
           const old = channel.ring.shift()!;
           channel.ringBytes -= old.bytes.length;

@@ -47,6 +47,7 @@ import {
 } from "./friction.ts";
 import { redactEvents, RedactionBudgetError, redactJson, type Redactor, type RedactPace } from "./redact.ts";
 import { log } from "../log.ts";
+import type { ByteBudget } from "../async.ts";
 
 /** The fencing token of a recording session. */
 export const ACTIVE = "active";
@@ -395,10 +396,19 @@ export class Sessions {
    */
   async *read(
     id: string,
-    options: { follow?: boolean; from?: number; signal?: AbortSignal; onCaughtUp?: (tail: number) => void } = {},
+    options: {
+      follow?: boolean;
+      from?: number;
+      signal?: AbortSignal;
+      onCaughtUp?: (tail: number) => void;
+      /** Large batches in flight take their bytes from it (see SessionDecoder)… */
+      budget?: ByteBudget;
+      /** …their JSON too, unless the reader only sends `jsonPieces` on (default true). */
+      inflates?: boolean;
+    } = {},
   ): AsyncIterable<SessionItem> {
     const stream = streamOf(id);
-    const decoder = new SessionDecoder();
+    const decoder = new SessionDecoder({ budget: options.budget, inflates: options.inflates });
     const records = options.follow
       ? this.store.follow(stream, { from: options.from, signal: options.signal, onCaughtUp: options.onCaughtUp })
       : readAll(this.store, stream, options.from ?? 0);
@@ -412,6 +422,8 @@ export class Sessions {
     } catch (error) {
       if (error instanceof NotFoundError) throw new SessionNotFoundError(id);
       throw error;
+    } finally {
+      decoder.close();
     }
   }
 

@@ -15,16 +15,16 @@
  */
 
 import { type Context, Hono } from "hono";
-import { stream } from "hono/streaming";
 import { type DashboardAuth, requireViewer } from "../../lib/auth/dashboard.ts";
 import { jsonError } from "../../lib/http/errors.ts";
 import { log } from "../../lib/log.ts";
-import { sseFrame, ssePush, sseResponse } from "../../lib/http/sse.ts";
+import { pushBody, type PushSink, sseFrame, ssePush, wrapJson } from "../../lib/http/sse.ts";
+import type { StreamPolicy } from "../../lib/http/streams.ts";
 import { LiveHub, ViewerTooSlowError } from "../../lib/sessions/live_hub.ts";
 import { INDEX_STREAM, isSessionId } from "../../lib/sessions/ids.ts";
 import { filterFromQuery, listSessions, sortFromQuery } from "../../lib/sessions/list.ts";
 import { SessionNotFoundError, type Sessions } from "../../lib/sessions/service.ts";
-import type { SessionItem } from "../../lib/sessions/codec.ts";
+import { type EventsItem, jsonPieces, type SessionItem } from "../../lib/sessions/codec.ts";
 import { buildReport } from "../../lib/sessions/report.ts";
 import { renderReportMarkdown } from "../../lib/sessions/report_markdown.ts";
 import { ensureStream, NotFoundError } from "../../lib/store/mod.ts";
@@ -33,26 +33,28 @@ import { ensureStream, NotFoundError } from "../../lib/store/mod.ts";
 const BEHIND = sseFrame({ event: "behind", data: "", retry: 500 });
 
 /** Read routes, mounted at `/api/sessions` after the ingest routes. */
-export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutdown: AbortSignal): Hono {
+export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, streams: StreamPolicy): Hono {
   const app = new Hono();
   const hub = new LiveHub({
     store: sessions.store,
     encode: liveFrame,
     liveFrame: (tail) => sseFrame({ event: "live", data: JSON.stringify({ tail }) }),
+    budget: streams.budget,
+    writeCatchUp: writeLive,
   });
+  // Own reads send each batch's JSON on as it inflates: they hold its records, never its whole JSON.
+  const ownRead = (id: string, from = 0) => sessions.read(id, { from, budget: streams.budget, inflates: false });
   // Every method: ingest has answered its own POSTs before this runs, and HEAD runs the GET handlers.
   app.use("*", requireViewer(auth, "api"));
+  // Open streams are counted per read token and per process (lib/http/streams.ts).
+  for (const path of ["/feed", "/:id/events", "/:id/live", "/:id/export"]) app.get(path, streams.limit());
 
   app.get("/feed", async (c) => {
     // Positioned before the stream opens, so its first bytes mean "subscribed": nothing after them is missed.
     const from = await indexTail(sessions);
-    return sseResponse(c, shutdown, async (sse, signal) => {
+    return ssePush(c, streams, hub.queueBytes, async (sink, signal) => {
       for await (const record of sessions.store.follow(INDEX_STREAM, { from, signal })) {
-        await sse.writeSSE({
-          event: "session",
-          id: String(record.seqNum),
-          data: new TextDecoder().decode(record.body),
-        });
+        await sink.write(sseFrame({ event: "session", id: record.seqNum, data: record.body }));
       }
     });
   });
@@ -89,19 +91,27 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
   app.get("/:id/events", async (c) => {
     const id = c.req.param("id");
     if (!isSessionId(id)) return badId(c);
-    const items = await firstItem(sessions.read(id));
+    const items = await firstItem(ownRead(id));
     if (!items) return notFound(c);
-    c.header("Content-Type", "application/x-ndjson; charset=utf-8");
-    c.header("Cache-Control", "no-store");
-    return stream(c, async (out) => {
-      for await (const item of items) {
-        if (out.aborted) return; // the client went away: stop reading
-        await out.write(JSON.stringify(publicItem(item)) + "\n");
-      }
-    }, async (error, out) => {
-      log.error("session read failed", { session: id }, error);
-      await out.write(JSON.stringify({ kind: "error", message: "the session could not be read to the end" }) + "\n");
-    });
+    return pushBody(
+      c,
+      streams,
+      { queueBytes: hub.queueBytes, contentType: "application/x-ndjson; charset=utf-8" },
+      async (sink, signal) => {
+        try {
+          for await (const item of items) {
+            if (signal.aborted) return; // the client went away: stop reading
+            await writeNdjson(sink, item);
+          }
+        } catch (error) {
+          if (signal.aborted) return;
+          log.error("session read failed", { session: id }, error);
+          await sink.write(
+            utf8.encode(JSON.stringify({ kind: "error", message: "the session could not be read to the end" }) + "\n"),
+          );
+        }
+      },
+    );
   });
 
   app.get("/:id/live", async (c) => {
@@ -119,13 +129,22 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
       if (error instanceof SessionNotFoundError) return notFound(c);
       throw error;
     }
-    return ssePush(c, shutdown, hub.queueBytes, async (sink, signal) => {
+    return ssePush(c, streams, hub.queueBytes, async (sink, signal) => {
       const release = live ? sessions.watch(id) : () => {};
       try {
         // Live: the session's shared channel. Ended: one shared read from the start, or our own from later.
         if (live) return await hub.deliver(id, from, signal, sink);
-        const chunks = from === 0 ? hub.replay(id, signal) : encoded(sessions.read(id, { from, signal }));
-        for await (const chunk of chunks) await sink.write(chunk);
+        if (from === 0) {
+          for await (const chunk of hub.replay(id, signal)) {
+            if (signal.aborted) return; // the client went away, or was cut off: stop reading
+            await sink.write(chunk);
+          }
+        } else {
+          for await (const item of ownRead(id, from)) {
+            if (signal.aborted) return;
+            await writeLive(item, id, sink);
+          }
+        }
       } catch (error) {
         if (!(error instanceof ViewerTooSlowError)) throw error;
         return BEHIND; // ends the response; EventSource reconnects with Last-Event-ID and catches up from the store
@@ -138,27 +157,28 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, shutd
   app.get("/:id/export", async (c) => {
     const id = c.req.param("id");
     if (!isSessionId(id)) return badId(c);
-    const items = await firstItem(sessions.read(id));
+    const items = await firstItem(ownRead(id));
     if (!items) return notFound(c);
-    c.header("Content-Type", "application/json; charset=utf-8");
-    c.header("Content-Disposition", `attachment; filename="replaya-session-${id}.json"`);
-    return stream(c, async (out) => {
+    const download = {
+      queueBytes: hub.queueBytes,
+      contentType: "application/json; charset=utf-8",
+      headers: { "Content-Disposition": `attachment; filename="replaya-session-${id}.json"` },
+    };
+    return pushBody(c, streams, download, async (sink, signal) => {
       let meta: unknown = null;
       let stop: unknown = null;
       let first = true;
-      await out.write(`{"format":"replaya-session/1","id":${JSON.stringify(id)},"events":[`);
+      await sink.write(utf8.encode(`{"format":"replaya-session/1","id":${JSON.stringify(id)},"events":[`));
       for await (const item of items) {
-        if (out.aborted) return;
+        if (signal.aborted) return;
         if (item.kind === "meta") meta = item.meta;
         else if (item.kind === "stop") stop = item.stop;
         else if (item.kind === "events") {
-          for (const event of item.events) {
-            await out.write((first ? "" : ",") + JSON.stringify(event));
-            first = false;
-          }
+          // The batch's events as stored, without their brackets: never parsed, never held whole.
+          first = await writeEventsInside(sink, item, first);
         }
       }
-      await out.write(`],"meta":${JSON.stringify(meta)},"stop":${JSON.stringify(stop)}}`);
+      await sink.write(utf8.encode(`],"meta":${JSON.stringify(meta)},"stop":${JSON.stringify(stop)}}`));
     });
   });
 
@@ -217,7 +237,11 @@ async function firstItem(items: AsyncIterable<SessionItem>): Promise<AsyncIterab
   }
   return {
     async *[Symbol.asyncIterator]() {
-      for (let next = first; !next.done; next = await iterator.next()) yield next.value;
+      try {
+        for (let next = first; !next.done; next = await iterator.next()) yield next.value;
+      } finally {
+        await iterator.return?.(); // a reader stopped early gives back what it holds (its decoder's budget)
+      }
     },
   };
 }
@@ -230,11 +254,59 @@ function notFound(c: Context): Response {
   return jsonError(c, 404, "session_not_found", "no such session");
 }
 
-/** What clients see of an item (internal counters stay inside). */
-function publicItem(item: SessionItem) {
-  if (item.kind !== "events") return item;
-  const { stats: _stats, ...rest } = item;
-  return rest;
+const utf8 = new TextEncoder();
+const COMMA = utf8.encode(",");
+
+/**
+ * Writes an events item as `<before>{<lead>"writerId":…,"batch":…,"events":<its JSON>}<after>`, the JSON as it
+ * inflates: never parsed, never held whole.
+ */
+async function writeEvents(sink: PushSink, item: EventsItem, before: string, lead: string, after: string) {
+  await sink.write(
+    utf8.encode(`${before}{${lead}"writerId":${JSON.stringify(item.writerId)},"batch":${item.batch},"events":`),
+  );
+  for await (const piece of jsonPieces(item)) await sink.write(piece);
+  await sink.write(utf8.encode(`}${after}`));
+}
+
+/** An item as an NDJSON line (internal counters stay inside). */
+function writeNdjson(sink: PushSink, item: SessionItem): Promise<void> {
+  if (item.kind !== "events") return sink.write(utf8.encode(JSON.stringify(item) + "\n"));
+  return writeEvents(sink, item, "", `"kind":"events","seqNum":${item.seqNum},`, "\n");
+}
+
+/** An item as the live stream's SSE message, its JSON streamed (for a viewer reading on its own). */
+function writeLive(item: SessionItem, _id: string, sink: PushSink): Promise<void> {
+  if (item.kind !== "events") {
+    const frame = liveFrame(item);
+    return frame ? sink.write(frame) : Promise.resolve();
+  }
+  return writeEvents(sink, item, `event: events\nid: ${item.seqNum}\ndata: `, "", "\n\n");
+}
+
+/**
+ * Writes a batch's events without the JSON array's brackets (for the export's one array), a comma first unless
+ * `first`; returns whether the array is still empty.
+ */
+async function writeEventsInside(sink: PushSink, item: EventsItem, first: boolean): Promise<boolean> {
+  let started = false;
+  const emit = async (bytes: Uint8Array) => {
+    if (bytes.length === 0) return;
+    if (!started && !first) await sink.write(COMMA);
+    started = true;
+    await sink.write(bytes);
+  };
+  let skip = 1; // the opening "["
+  let last: Uint8Array | undefined; // the newest byte is held back: the one left at the end is the closing "]"
+  for await (const inflated of jsonPieces(item)) {
+    const piece = inflated.subarray(skip);
+    skip = Math.max(0, skip - inflated.length);
+    if (piece.length === 0) continue;
+    if (last) await emit(last);
+    await emit(piece.subarray(0, piece.length - 1));
+    last = piece.subarray(piece.length - 1);
+  }
+  return first && !started;
 }
 
 /** A session item as the live stream's SSE frame: `meta`, `events`, `stop` (heartbeats are not sent). */
@@ -246,16 +318,13 @@ function liveFrame(item: SessionItem): Uint8Array | undefined {
       return sseFrame({ event: "meta", id: item.seqNum, data: JSON.stringify(item.meta) });
     case "stop":
       return sseFrame({ event: "stop", id: item.seqNum, data: JSON.stringify(item.stop) });
-    case "events": {
-      const { writerId, batch, events } = item;
-      return sseFrame({ event: "events", id: item.seqNum, data: JSON.stringify({ writerId, batch, events }) });
-    }
-  }
-}
-
-async function* encoded(items: AsyncIterable<SessionItem>): AsyncGenerator<Uint8Array> {
-  for await (const item of items) {
-    const frame = liveFrame(item);
-    if (frame) yield frame;
+    case "events": // one frame for every viewer of the channel: the batch's JSON as stored, inflated once
+      return wrapJson(
+        `event: events\nid: ${item.seqNum}\ndata: {"writerId":${
+          JSON.stringify(item.writerId)
+        },"batch":${item.batch},"events":`,
+        item.json,
+        "}\n\n",
+      );
   }
 }

@@ -17,7 +17,8 @@
 
 import { Hono } from "hono";
 import { type DashboardAuth, requireViewer } from "../../lib/auth/dashboard.ts";
-import { sseFrame, sseResponse } from "../../lib/http/sse.ts";
+import { sseFrame, ssePush, wrapJson } from "../../lib/http/sse.ts";
+import type { StreamPolicy } from "../../lib/http/streams.ts";
 import { log } from "../../lib/log.ts";
 import { INDEX_STREAM } from "../../lib/sessions/ids.ts";
 import { filterFromQuery, listSessions, matchesStatic, type SessionFilter } from "../../lib/sessions/list.ts";
@@ -29,19 +30,27 @@ import { indexTail } from "./sessions.ts";
 
 /** Tiles one wall follows at most (`max` may ask for fewer); more live sessions wait for a free slot, oldest first. */
 export const WALL_MAX_TILES = 48;
+/** What one tile may have waiting before it starts over from its session's start (the client rebuilds it). */
+const TILE_QUEUE_BYTES = 256 * 1024;
+/** What the wall's response may have waiting for its client. */
+const WALL_QUEUE_BYTES = 1024 * 1024;
 
 /** The wall's route, mounted at `/api/wall`. */
-export function wallRoutes(sessions: Sessions, auth: DashboardAuth, shutdown: AbortSignal): Hono {
+export function wallRoutes(sessions: Sessions, auth: DashboardAuth, streams: StreamPolicy): Hono {
   const app = new Hono();
   app.use("*", requireViewer(auth, "api"));
+  app.get("/", streams.limit());
   const hub = new LiveHub({
     store: sessions.store,
     encode: (item, id) =>
       item.kind === "events"
-        ? sseFrame({ event: "batch", data: JSON.stringify({ id, events: item.events }) })
+        ? wrapJson(`event: batch\ndata: {"id":${JSON.stringify(id)},"events":`, item.json, "}\n\n")
         : item.kind === "stop"
         ? sseFrame({ event: "end", data: JSON.stringify({ id }) })
         : undefined,
+    // A wall has up to 48 tiles on one response: each tile's own queue stays small.
+    queueBytes: TILE_QUEUE_BYTES,
+    budget: streams.budget,
   });
 
   app.get("/", async (c) => {
@@ -49,7 +58,7 @@ export function wallRoutes(sessions: Sessions, auth: DashboardAuth, shutdown: Ab
     const max = Math.min(Math.max(Number(c.req.query("max")) || WALL_MAX_TILES, 1), WALL_MAX_TILES);
     // Positioned before anything is listed, so a session that starts meanwhile is not missed.
     const from = await indexTail(sessions);
-    return sseResponse(c, shutdown, async (sse, signal) => {
+    return ssePush(c, streams, WALL_QUEUE_BYTES, async (sink, signal) => {
       const tiles = new Map<string, Promise<void>>();
       const waiting: SessionRow[] = []; // live sessions beyond the cap, shown as tiles free up
       const show = (row: SessionRow) => {
@@ -61,13 +70,13 @@ export function wallRoutes(sessions: Sessions, auth: DashboardAuth, shutdown: Ab
             // A tile that falls behind starts over from its session's start: the client rebuilds it.
             for (let behind = true; behind && !signal.aborted;) {
               behind = false;
-              await sse.write(sseFrame({ event: "session", data: JSON.stringify(row) }));
+              await sink.write(sseFrame({ event: "session", data: JSON.stringify(row) }));
               try {
-                for await (const chunk of hub.follow(row.id, 0, signal)) await sse.write(chunk);
+                for await (const chunk of hub.follow(row.id, 0, signal)) await sink.write(chunk);
               } catch (error) {
                 behind = error instanceof ViewerTooSlowError;
                 if (!behind && !signal.aborted) log.error("wall tile failed", { session: row.id }, error);
-                await sse.write(sseFrame({ event: "end", data: JSON.stringify({ id: row.id }) }));
+                await sink.write(sseFrame({ event: "end", data: JSON.stringify({ id: row.id }) }));
               }
             }
           } finally {
