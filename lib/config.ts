@@ -6,6 +6,7 @@
  */
 
 import type { StoreTarget } from "./store/mod.ts";
+import type { ProjectBudgetLimits } from "./http/project_budgets.ts";
 import { DEFAULT_FRICTION, type FrictionConfig } from "./sessions/friction.ts";
 import { MAX_PATTERNS, type RedactPattern, validatePattern } from "./sessions/redact.ts";
 
@@ -127,7 +128,13 @@ export interface IngestConfig {
   clientRatePerMinute: number;
   /** Requests per second to one session. */
   sessionRatePerSecond: number;
+  /** What one project's public key may cost (lib/http/project_budgets.ts; 0 = no limit). */
+  projectBudgets: ProjectBudgetLimits;
 }
+
+/** Integers that may be 0 (a budget of 0 is no limit). */
+const ZERO_UP = { min: 0, max: Number.MAX_SAFE_INTEGER };
+const MIB = 1024 * 1024;
 
 /** A configuration mistake, reported before the server starts. */
 export class ConfigError extends Error {
@@ -239,6 +246,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxEventsPerBatch: integer(get("REPLAYA_MAX_EVENTS_PER_BATCH"), 5000, "REPLAYA_MAX_EVENTS_PER_BATCH"),
       clientRatePerMinute: integer(get("REPLAYA_CLIENT_RATE_PER_MINUTE"), 1200, "REPLAYA_CLIENT_RATE_PER_MINUTE"),
       sessionRatePerSecond: integer(get("REPLAYA_SESSION_RATE_PER_SECOND"), 20, "REPLAYA_SESSION_RATE_PER_SECOND"),
+      projectBudgets: {
+        startsPerSec: integer(get("REPLAYA_PROJECT_STARTS_PER_SEC"), 50, "REPLAYA_PROJECT_STARTS_PER_SEC", ZERO_UP),
+        startsPerDay: integer(
+          get("REPLAYA_PROJECT_STARTS_PER_DAY"),
+          200_000,
+          "REPLAYA_PROJECT_STARTS_PER_DAY",
+          ZERO_UP,
+        ),
+        inflatedBytesPerSec: MIB *
+          integer(get("REPLAYA_PROJECT_INFLATED_MB_PER_SEC"), 32, "REPLAYA_PROJECT_INFLATED_MB_PER_SEC", ZERO_UP),
+        storedBytesPerDay: MIB *
+          integer(get("REPLAYA_PROJECT_STORED_MB_PER_DAY"), 0, "REPLAYA_PROJECT_STORED_MB_PER_DAY", ZERO_UP),
+      },
     },
     http: {
       allowedHosts: [...new Set([...LOOPBACK_HOSTS, ...publicHosts])],
@@ -408,7 +428,9 @@ function integer(
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < range.min || n > range.max) {
-    const what = range.min === 1 ? "a positive integer" : `an integer from ${range.min} to ${range.max}`;
+    const what = range.max === Number.MAX_SAFE_INTEGER
+      ? (range.min === 1 ? "a positive integer" : `an integer of at least ${range.min}`)
+      : `an integer from ${range.min} to ${range.max}`;
     throw new ConfigError(`${name} must be ${what}, got "${value}"`);
   }
   return n;

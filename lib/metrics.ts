@@ -44,6 +44,12 @@ export class Metrics {
     help: "Request body bytes received by ingest, as sent",
     registers: [this.registry],
   });
+  readonly budgetRefusals = new client.Counter({
+    name: "replaya_ingest_budget_refusals_total",
+    help: "Ingest requests refused by a project's budget (429), by project and budget",
+    labelNames: ["project", "budget"] as const,
+    registers: [this.registry],
+  });
   readonly storeLatency = new client.Histogram({
     name: "replaya_store_call_seconds",
     help: "Latency of stream-store calls by operation",

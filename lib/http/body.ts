@@ -51,6 +51,14 @@ export async function readBody(request: Request, limits: Omit<BodyLimits, "maxIn
  * `Content-Encoding: gzip`.
  */
 export async function readJsonBody(request: Request, limits: BodyLimits): Promise<unknown> {
+  return (await readJsonBodySized(request, limits)).value;
+}
+
+/** {@link readJsonBody}, with the bytes of JSON it parsed (after inflating): what the body really cost. */
+export async function readJsonBodySized(
+  request: Request,
+  limits: BodyLimits,
+): Promise<{ value: unknown; bytes: number }> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (type !== "application/json" && type !== "text/plain") {
     throw new BodyError(415, "unsupported_media_type", "send application/json (or text/plain for keepalive requests)");
@@ -75,7 +83,7 @@ export async function readJsonBody(request: Request, limits: BodyLimits): Promis
     throw new BodyError(413, "payload_too_large", `body exceeds ${limits.maxInflatedBytes} bytes`);
   }
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    return { value: JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)), bytes: bytes.length };
   } catch {
     throw new BodyError(400, "malformed_json", "body is not valid JSON");
   }

@@ -13,6 +13,12 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
  * @example
  * return jsonError(c, 409, "session_stopped", "this session has ended");
  */
-export function jsonError(c: Context, status: ContentfulStatusCode, code: string, message: string): Response {
-  return c.json({ error: { code, message } }, status);
+export function jsonError(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  details: Record<string, unknown> = {},
+): Response {
+  return c.json({ error: { ...details, code, message } }, status);
 }

@@ -46,6 +46,17 @@ export class RateLimiter {
     return this.#decide(bucket ? this.#refilled(bucket, this.#now()) : this.#burst);
   }
 
+  /** Takes `cost` tokens from `key`'s bucket whatever it holds: a debt makes the next takes wait it out. */
+  charge(key: string, cost: number): void {
+    const now = this.#now();
+    const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, at: now };
+    bucket.tokens = this.#refilled(bucket, now) - cost;
+    bucket.at = now;
+    this.#buckets.delete(key); // re-insert keeps the map ordered by last use
+    this.#buckets.set(key, bucket);
+    this.#evict(now);
+  }
+
   #refilled(bucket: { tokens: number; at: number }, now: number): number {
     return Math.min(this.#burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate);
   }

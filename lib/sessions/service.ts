@@ -131,7 +131,7 @@ export class Sessions {
   readonly friction: FrictionConfig;
   #frictionStates = new Map<string, FrictionState>();
   readonly #redaction: SessionsOptions["redaction"];
-  /** Project per session, when some projects skip redaction (least recently used dropped first). */
+  /** Project per session (least recently used dropped first). */
   #projects = new Map<string, string | undefined>();
 
   constructor(options: SessionsOptions) {
@@ -157,7 +157,7 @@ export class Sessions {
       if (meta.referrer !== undefined) meta.referrer = redactJson(meta.referrer, redactor);
       if (meta.traits !== undefined) meta.traits = redactJson(structuredClone(meta.traits), redactor);
     }
-    if (this.#redaction?.skipProjects?.size) this.#rememberProject(meta.id, meta.project);
+    this.#rememberProject(meta.id, meta.project);
     const stream = streamOf(meta.id);
     await this.store.createStream(stream);
     const ack = await this.store.append(stream, [{ fence: ACTIVE, timestamp: createdAt }, metaRecord(meta)], {
@@ -180,17 +180,22 @@ export class Sessions {
    * Appends one recorder batch, fenced on `active`. Client clocks more than
    * 2 s off are corrected using `sentAt`. Throws {@link SessionStoppedError}
    * when the session has ended or its lease lapsed. A batch that identifies
-   * the user puts the session in that user's stream (once per user).
+   * the user puts the session in that user's stream (once per user). Resolves
+   * to the bytes it stored (record bodies).
    */
   async appendEvents(
     id: string,
     batch: { writerId: string; batch: number; events: RrwebEvent[]; sentAt?: number },
-  ): Promise<void> {
+  ): Promise<{ storedBytes: number }> {
     const now = this.#now();
     await this.#checkLease(id, now);
-    if (batch.events.length === 0) return this.heartbeat(id);
+    if (batch.events.length === 0) {
+      await this.heartbeat(id);
+      return { storedBytes: 0 };
+    }
     // Redacted first: nothing below (friction, stats, the store) sees what was removed.
-    const redactor = this.#redaction && this.#redactorFor(await this.#projectOf(id));
+    const redactor = this.#redaction &&
+      this.#redactorFor(this.#redaction.skipProjects?.size ? await this.projectOf(id) : undefined);
     let received = batch.events;
     if (redactor) {
       try {
@@ -215,6 +220,7 @@ export class Sessions {
     this.#keepFriction(id, state);
     const userId = records[0]?.headers?.find(([name]) => name === "u")?.[1];
     if (userId !== undefined) await this.#identified(id, userId);
+    return { storedBytes: records.reduce((n, r) => n + r.body.length, 0) };
   }
 
   /** Keeps the lease without events. */
@@ -519,9 +525,8 @@ export class Sessions {
       : undefined;
   }
 
-  /** A session's project: needed only when some projects skip redaction; from memory, else its meta record. */
-  async #projectOf(id: string): Promise<string | undefined> {
-    if (!this.#redaction?.skipProjects?.size) return undefined;
+  /** A session's project (per-project budgets, redaction exemptions): from memory, else its meta record. */
+  async projectOf(id: string): Promise<string | undefined> {
     if (this.#projects.has(id)) return this.#projects.get(id);
     const { records } = await this.store.read(streamOf(id), { from: { seqNum: 0 }, count: 2 });
     const meta = records.find((r) => kindOf(r) === "meta");

@@ -39,11 +39,14 @@ export function encodeBody(
   return `{"writerId":${JSON.stringify(writerId)},"seq":${seq},"sentAt":${sentAt},"events":[${eventsJson.join(",")}]}`;
 }
 
-/** Upper bound of a body's bytes besides its events (seq < 1e12, 13-digit sentAt). */
+/** Room a keepalive body keeps for the append token it carries (tokens are ~90 bytes). */
+export const KEEPALIVE_TOKEN_ROOM = 256;
+
+/** Upper bound of a body's bytes besides its events (seq < 1e12, 13-digit sentAt, the keepalive's token). */
 export function envelopeBytes(writerId: string): number {
   return utf8Length(
     encodeBody(writerId, 999_999_999_999, 9_999_999_999_999, []),
-  );
+  ) + KEEPALIVE_TOKEN_ROOM;
 }
 
 /** Event bytes available in one keepalive piece for this writer. */

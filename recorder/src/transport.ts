@@ -169,18 +169,18 @@ export class Transport {
   }
 
   /**
-   * Posts a batch that must survive the page unloading: keepalive, plain
-   * text and the token in the query string, so no CORS preflight is needed.
+   * Posts a batch that must survive the page unloading: keepalive and plain
+   * text, so no CORS preflight is needed, which leaves no header for the
+   * token: it goes in the body (never the query string, which proxies log).
    * fetch is called synchronously, before this returns.
    */
   sendKeepalive(c: Credentials, body: string): Promise<SendResult> {
     try {
-      const url = `${this.#eventsUrl(c)}?token=${encodeURIComponent(c.token)}`;
       return this.#outcome(
-        this.#deps.fetch(url, {
+        this.#deps.fetch(this.#eventsUrl(c), {
           method: "POST",
           headers: { "Content-Type": "text/plain;charset=UTF-8" },
-          body,
+          body: `{"token":${JSON.stringify(c.token)},${body.slice(1)}`,
           keepalive: true,
           credentials: "omit",
         }),

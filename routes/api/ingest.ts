@@ -17,7 +17,8 @@ import { cors } from "hono/cors";
 import type { HttpConfig, IngestConfig } from "../../lib/config.ts";
 import type { AppendTokens } from "../../lib/auth/append_tokens.ts";
 import { jsonError } from "../../lib/http/errors.ts";
-import { BodyError, readJsonBody } from "../../lib/http/body.ts";
+import { BodyError, readJsonBody, readJsonBodySized } from "../../lib/http/body.ts";
+import { type BudgetRefusal, ProjectBudgets } from "../../lib/http/project_budgets.ts";
 import { RateLimiter } from "../../lib/http/rate_limit.ts";
 import { clientKey } from "../../lib/http/client.ts";
 import { EventValidationError, validateEvents } from "../../lib/sessions/events.ts";
@@ -46,6 +47,8 @@ const RESUME_GRACE_MS = 7 * 86_400_000;
 const WRITER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A session start is metadata only (traits ≤ 4 KiB): no reason to read more before the key is known. */
 const START_MAX_BYTES = 64 * 1024;
+/** Browsers allow 64 KiB of keepalive bodies in flight: a body that carries its token is no bigger. */
+const KEEPALIVE_MAX_BYTES = 64 * 1024;
 /** The header a recorder sends its project key in, so it is checked before the body is read. */
 export const PROJECT_KEY_HEADER = "X-Replaya-Key";
 /** The ingest routes: the only ones with CORS, an origin allow-list and per-client rate limits. */
@@ -62,12 +65,19 @@ export function ingestRoutes(deps: IngestDeps): Hono {
     ratePerSec: config.sessionRatePerSecond,
     burst: config.sessionRatePerSecond * 2,
   });
+  const budgets = new ProjectBudgets(config.projectBudgets);
+  const refuse = (c: Context, project: string, refusal: BudgetRefusal) => {
+    deps.metrics?.budgetRefusals.inc({ project, budget: refusal.budget });
+    c.header("Retry-After", String(refusal.retryAfterSecs));
+    return jsonError(c, 429, "project_budget_exceeded", refusal.message, { budget: refusal.budget });
+  };
   const limits = {
     maxBytes: config.maxBodyBytes,
     maxInflatedBytes: config.maxInflatedBytes,
     timeoutMs: deps.http.bodyTimeoutMs,
   };
   const startLimits = { ...limits, maxBytes: START_MAX_BYTES, maxInflatedBytes: START_MAX_BYTES };
+  const keepaliveLimits = { ...limits, maxBytes: KEEPALIVE_MAX_BYTES, maxInflatedBytes: KEEPALIVE_MAX_BYTES };
   const app = new Hono();
 
   const allowed = (origin: string) => config.allowedOrigins.length === 0 || config.allowedOrigins.includes(origin);
@@ -127,16 +137,32 @@ export function ingestRoutes(deps: IngestDeps): Hono {
     } catch (error) {
       return jsonError(c, 422, "invalid_meta", (error as Error).message);
     }
+    const refusal = budgets.start(project);
+    if (refusal) return refuse(c, project, refusal);
     const meta = await sessions.create({ ...fields, project });
     deps.metrics?.sessionsStarted.inc();
     return c.json({ sessionId: meta.id, token: await tokens.issue(meta.id), resumed: false, watched: false }, 201);
   });
 
   app.post("/:id/events", async (c) => {
-    const auth = await authorize(c);
+    // A keepalive request (sent as the page goes away) can set no header: its token is in its body, so that body is
+    // read first, at most a keepalive's worth. Every other request is authorized before a byte of its body is read.
+    const bearer = bearerToken(c);
+    const early = bearer === undefined && !c.req.query("token")
+      ? await readJsonBody(c.req.raw, keepaliveLimits) as Record<string, unknown> | null
+      : undefined;
+    const auth = await authorize(c, bearer ?? (typeof early?.token === "string" ? early.token : undefined));
     if (auth instanceof Response) return auth;
     const { id, expiresAt } = auth;
-    const body = await readJsonBody(c.req.raw, limits) as Record<string, unknown> | null;
+    const project = await sessions.projectOf(id) ?? "";
+    const refusal = budgets.admitBatch(project);
+    if (refusal) return refuse(c, project, refusal);
+    let body = early;
+    if (body === undefined) {
+      const read = await readJsonBodySized(c.req.raw, limits);
+      budgets.chargeInflated(project, read.bytes);
+      body = read.value as Record<string, unknown> | null;
+    }
     const { writerId, seq, sentAt } = body ?? {};
     if (typeof writerId !== "string" || !WRITER_ID.test(writerId)) {
       return jsonError(c, 422, "invalid_batch", "writerId must be 1–64 letters, digits, - or _");
@@ -145,12 +171,13 @@ export function ingestRoutes(deps: IngestDeps): Hono {
       return jsonError(c, 422, "invalid_batch", "seq must be a non-negative integer");
     }
     const events = validateEvents(body?.events, config.maxEventsPerBatch);
-    await sessions.appendEvents(id, {
+    const { storedBytes } = await sessions.appendEvents(id, {
       writerId,
       batch: seq,
       events,
       sentAt: typeof sentAt === "number" && Number.isFinite(sentAt) ? sentAt : undefined,
     });
+    budgets.chargeStored(project, storedBytes);
     deps.metrics?.recordBatch(events.length, Number(c.req.header("content-length") ?? 0));
     deps.assets?.observe(id, events);
     const refreshed = tokens.needsRefresh(expiresAt) ? await tokens.issue(id) : undefined;
@@ -158,18 +185,23 @@ export function ingestRoutes(deps: IngestDeps): Hono {
   });
 
   app.post("/:id/stop", async (c) => {
-    const auth = await authorize(c);
+    const auth = await authorize(c, bearerToken(c));
     if (auth instanceof Response) return auth;
     const end = await sessions.stop(auth.id, "stop");
     return c.json({ ok: true, stopped: end !== undefined });
   });
 
   /** Session id, token and per-session rate limit, in that order. */
-  async function authorize(c: Context): Promise<{ id: string; expiresAt: number } | Response> {
+  async function authorize(
+    c: Context,
+    token: string | undefined,
+  ): Promise<{ id: string; expiresAt: number } | Response> {
     const id = c.req.param("id");
     if (!isSessionId(id)) return jsonError(c, 400, "invalid_session_id", "not a session id");
-    const header = c.req.header("authorization");
-    const token = header?.startsWith("Bearer ") ? header.slice(7).trim() : c.req.query("token");
+    if (c.req.query("token") !== undefined) {
+      // Query strings end up in proxy and access logs: a token there is refused, not used.
+      return jsonError(c, 401, "token_in_query", "send the append token as Authorization: Bearer …, never in the URL");
+    }
     const check = await tokens.check(token, id);
     if (!check.ok) {
       const status = check.problem === "wrong_session" ? 403 : 401;
@@ -184,8 +216,14 @@ export function ingestRoutes(deps: IngestDeps): Hono {
   return app;
 }
 
+/** The append token of an `Authorization: Bearer …` header. */
+function bearerToken(c: Context): string | undefined {
+  const header = c.req.header("authorization");
+  return header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
+}
+
 const tokenMessage = {
-  missing: "an append token is required (Authorization: Bearer …)",
+  missing: "an append token is required (Authorization: Bearer …, or `token` in a keepalive body)",
   malformed: "the append token is malformed",
   forged: "the append token's signature is not valid",
   expired: "the append token has expired; resume the session for a new one",

@@ -98,15 +98,30 @@ serverTest("a batch larger than one record is framed across records and reassemb
   assert.deepEqual(back.map((e) => (e.data as { node: string }).node), noise);
 });
 
-serverTest("keepalive pieces: text/plain with the token in the query string", async ({ url }) => {
+serverTest("keepalive pieces: text/plain with the token in the body; never in the query string", async ({ url }) => {
   const session = await startSession(url);
-  const body = JSON.stringify({ writerId: "w1", seq: 0, events: fakeEvents(2) });
-  const res = await fetchWhole(`${url}/api/sessions/${session.sessionId}/events?token=${session.token}`, {
-    method: "POST",
-    headers: { "content-type": "text/plain;charset=UTF-8" },
-    body,
-  });
+  const keepalive = (path: string, body: Record<string, unknown>) =>
+    fetchWhole(`${url}/api/sessions/${session.sessionId}/events${path}`, {
+      method: "POST",
+      headers: { "content-type": "text/plain;charset=UTF-8" },
+      body: JSON.stringify(body),
+    });
+  const res = await keepalive("", { token: session.token, writerId: "w1", seq: 0, events: fakeEvents(2) });
   assert.equal(res.status, 200);
+  assert.equal((await readEvents(url, session.sessionId)).length, 2);
+
+  // The old way (the token in the URL, where proxies log it) is refused, and writes nothing.
+  const query = await keepalive(`?token=${session.token}`, { writerId: "w1", seq: 1, events: fakeEvents(2) });
+  assert.equal(query.status, 401);
+  assert.equal((await query.json()).error.code, "token_in_query");
+  const both = await keepalive(`?token=${session.token}`, { token: session.token, writerId: "w1", seq: 1, events: [] });
+  assert.equal(both.status, 401, "refused even with a good token in the body");
+  // No token at all, a token for another session, and a body token bigger than a keepalive: nothing written.
+  assert.equal((await keepalive("", { writerId: "w1", seq: 2, events: fakeEvents(1) })).status, 401);
+  const other = await startSession(url);
+  assert.equal((await keepalive("", { token: other.token, writerId: "w1", seq: 2, events: fakeEvents(1) })).status, 403);
+  const padded = { token: session.token, writerId: "w1", seq: 2, events: fakeEvents(1), pad: "x".repeat(70_000) };
+  assert.equal((await keepalive("", padded)).status, 413, "a body that carries its token is a keepalive's size");
   assert.equal((await readEvents(url, session.sessionId)).length, 2);
 });
 

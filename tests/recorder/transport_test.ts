@@ -188,14 +188,15 @@ Deno.test("send maps error responses and network failures", async () => {
   assert.deepEqual(await t.send(cred, "{}"), { kind: "retry" });
 });
 
-Deno.test("sendKeepalive avoids preflight: text/plain, token in query, keepalive, fetch called synchronously", async () => {
+Deno.test("sendKeepalive avoids preflight: text/plain, token in the body, keepalive, fetch called synchronously", async () => {
   const server = new FakeServer();
   const t = new Transport("https://r", { fetch: server.fetch, now: Date.now });
   const pending = t.sendKeepalive(cred, '{"events":[]}');
   assert.equal(server.requests.length, 1, "issued before returning");
   const req = server.requests[0];
   assert.equal(req.path, "/api/sessions/s%2F1/events");
-  assert.equal(req.query.get("token"), "tok en");
+  assert.equal(req.query.get("token"), null, "never in the query string (proxies log it)");
+  assert.deepEqual(JSON.parse(req.body as string), { token: "tok en", events: [] });
   assert.equal(req.headers["content-type"], "text/plain;charset=UTF-8");
   assert.equal(req.headers["authorization"], undefined);
   assert.equal(req.keepalive, true);

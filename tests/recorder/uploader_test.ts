@@ -383,7 +383,8 @@ Deno.test("flushHidden sends ≤60 KiB keepalive pieces in seq order, first one 
   for (const p of pieces) {
     assert.equal(p.keepalive, true);
     assert.equal(p.headers["content-type"], "text/plain;charset=UTF-8");
-    assert.equal(p.query.get("token"), "t1");
+    assert.equal((p.json as { token?: string }).token, "t1", "the token rides in the body");
+    assert.equal(p.query.get("token"), null);
     assert.ok(new TextEncoder().encode(p.body).length <= KEEPALIVE_MAX_BODY);
   }
   assert.deepEqual(pieces.map((p) => p.json.seq), pieces.map((_, i) => i + 1));
