@@ -115,8 +115,17 @@ export class EventValidationError extends Error {
 }
 
 /**
- * Checks a decoded batch: an array of objects, each with a numeric type 0–6
- * and a finite, positive millisecond timestamp.
+ * How deep an event's JSON may nest. Real recordings stay far below (a full
+ * snapshot nests two levels per DOM level); deeper ones would overflow the
+ * stack of whatever recurses over them later (JSON.stringify here, rrweb's
+ * rebuild in the player).
+ */
+export const MAX_EVENT_DEPTH = 2_000;
+
+/**
+ * Checks a decoded batch: an array of objects, each with a numeric type 0–6,
+ * a finite, positive millisecond timestamp, and JSON nested at most
+ * {@link MAX_EVENT_DEPTH} levels.
  */
 export function validateEvents(value: unknown, maxEvents: number): RrwebEvent[] {
   if (!Array.isArray(value)) throw new EventValidationError("events must be an array");
@@ -134,6 +143,27 @@ export function validateEvents(value: unknown, maxEvents: number): RrwebEvent[] 
     if (typeof timestamp !== "number" || !Number.isFinite(timestamp) || timestamp <= 0) {
       throw new EventValidationError(`events[${i}].timestamp must be a positive number of milliseconds`);
     }
+    if (depthOver(event, MAX_EVENT_DEPTH)) {
+      throw new EventValidationError(`events[${i}] nests deeper than ${MAX_EVENT_DEPTH} levels`);
+    }
   });
   return value as RrwebEvent[];
+}
+
+/** Whether `value` nests deeper than `max` objects and arrays; an explicit stack, so the check itself cannot overflow. */
+function depthOver(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > max) return true;
+    if (Array.isArray(node)) {
+      for (const child of node) if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    } else {
+      for (const key in node as Record<string, unknown>) {
+        const child = (node as Record<string, unknown>)[key];
+        if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return false;
 }
