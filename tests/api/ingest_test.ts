@@ -119,7 +119,10 @@ serverTest("keepalive pieces: text/plain with the token in the body; never in th
   // No token at all, a token for another session, and a body token bigger than a keepalive: nothing written.
   assert.equal((await keepalive("", { writerId: "w1", seq: 2, events: fakeEvents(1) })).status, 401);
   const other = await startSession(url);
-  assert.equal((await keepalive("", { token: other.token, writerId: "w1", seq: 2, events: fakeEvents(1) })).status, 403);
+  assert.equal(
+    (await keepalive("", { token: other.token, writerId: "w1", seq: 2, events: fakeEvents(1) })).status,
+    403,
+  );
   const padded = { token: session.token, writerId: "w1", seq: 2, events: fakeEvents(1), pad: "x".repeat(70_000) };
   assert.equal((await keepalive("", padded)).status, 413, "a body that carries its token is a keepalive's size");
   assert.equal((await readEvents(url, session.sessionId)).length, 2);

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { gzip } from "../../lib/bytes.ts";
-import { fetchWhole, readSession, startSession } from "../support/client.ts";
+import { fetchWhole, startSession } from "../support/client.ts";
 import { serverTest } from "../support/server.ts";
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20261208);
