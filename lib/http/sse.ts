@@ -91,7 +91,9 @@ export function pushBody(
 ): Response {
   const { queueBytes } = options;
   const abort = new AbortController();
-  const signal = AbortSignal.any([abort.signal, streams.shutdown, c.req.raw.signal]);
+  // Not the request's own signal: Deno aborts it on every response, and warns when it is used. A client that goes
+  // away cancels the body, and Deno's `completed` settles.
+  const signal = AbortSignal.any([abort.signal, streams.shutdown]);
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let room: (() => void) | undefined;
   let ping: ReturnType<typeof setInterval> | undefined;
@@ -182,7 +184,7 @@ export function pushBody(
   run(sink, signal).then((last) => last && enqueue(last), (error) => {
     if (!signal.aborted) log.error("response stream failed", { path: c.req.path }, error);
   }).finally(async () => {
-    const stopping = streams.shutdown.aborted || c.req.raw.signal.aborted;
+    const stopping = streams.shutdown.aborted || closed;
     end();
     // Ended by `run`: what is queued is still sent, as long as the client keeps taking it.
     if (!stopping) await progress(() => waiting() <= 0);
