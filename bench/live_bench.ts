@@ -511,6 +511,7 @@ async function main(): Promise<void> {
   const { spawnServer } = await import("../tests/support/child_server.ts");
   const { liteAvailable, printSkipNotice, startLite } = await import("../tests/support/s2_lite.ts");
   const { percentile, table } = await import("./report.ts");
+  const { BENCH_ENV } = await import("./server.ts");
 
   const SECONDS = int("BENCH_SECONDS", 20);
   const RATE = int("BENCH_RATE", 20);
@@ -561,9 +562,8 @@ async function main(): Promise<void> {
   // ---- servers -------------------------------------------------------------------------------------------
 
   const baseEnv = {
+    ...BENCH_ENV,
     REPLAYA_PROJECT_KEYS: `bench=${KEY}`,
-    REPLAYA_CLIENT_RATE_PER_MINUTE: "100000000",
-    REPLAYA_SESSION_RATE_PER_SECOND: "100000",
     REPLAYA_MAX_CONCURRENT_PER_CLIENT: "1000000",
   };
 

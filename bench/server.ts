@@ -19,6 +19,11 @@ export const BENCH_ENV: Record<string, string> = {
   REPLAYA_APPEND_TOKEN_SECRET: "bench-secret-bench-secret-bench-secret-00",
   REPLAYA_CLIENT_RATE_PER_MINUTE: "100000000",
   REPLAYA_SESSION_RATE_PER_SECOND: "100000",
+  // The bench sets the pace, not a budget: no per-project budget, and room for every viewer it opens.
+  REPLAYA_PROJECT_STARTS_PER_SEC: "0",
+  REPLAYA_PROJECT_STARTS_PER_DAY: "0",
+  REPLAYA_PROJECT_INFLATED_MB_PER_SEC: "0",
+  REPLAYA_MAX_STREAMS: "1000000",
 };
 
 /** Starts a server in this process on a free port, over `store` (or the embedded default in a temporary folder). */
