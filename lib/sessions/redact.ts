@@ -117,7 +117,13 @@ export function createRedactor(extra: RedactPattern[] = []): Redactor {
     const out = yield* plain(value);
     return out.includes("%") ? yield* percentEncoded(out, plain) : out;
   }
-  return { scan, text: (value) => drain(scan(value)) };
+  // Most strings fit a window: replaced in one call each, no generator (a batch holds thousands of them).
+  const short = (value: string): string => {
+    let out = value.length < 7 || !MAYBE.test(value) ? value : builtIn.all(value);
+    for (const pass of custom) out = pass.all(out);
+    return out.includes("%") ? drain(percentEncoded(out, plain)) : out;
+  };
+  return { scan, text: (value) => value.length <= WINDOW_CHARS ? short(value) : drain(scan(value)) };
 }
 
 function builtInPass(): Pass {
@@ -242,16 +248,22 @@ export interface RedactPace {
   now?: () => number;
 }
 
+/** Characters scanned between two looks at the clock. */
+const CHECK_EVERY_CHARS = 16 * 1024;
+
 /** Default scan budget of one batch: a 16 MiB batch of ordinary pages scans in well under a second. */
 export const REDACT_BUDGET_MS = 3_000;
 
 /**
  * Redacts a batch of rrweb events in place (the batch belongs to the request
  * that parsed it) and resolves to it. An explicit stack, not recursion: a
- * deeply nested payload cannot overflow the call stack. It yields to the event
- * loop every `sliceMs` of work, between strings or between windows of a long
- * one, and throws {@link RedactionBudgetError} once it has worked `budgetMs`:
- * the events are then half-redacted and must be dropped.
+ * deeply nested payload cannot overflow the call stack. The walk is
+ * synchronous between looks at the clock (every ~16 Ki characters scanned);
+ * once `sliceMs` of work is done it yields to the event loop and goes on
+ * where it stopped, and strings longer than a window are scanned afterwards,
+ * window by window, the same way. It throws {@link RedactionBudgetError} once
+ * it has worked `budgetMs`: the events are then half-redacted and must be
+ * dropped.
  */
 export async function redactEvents<T extends RrwebEvent[]>(
   events: T,
@@ -270,37 +282,92 @@ export async function redactEvents<T extends RrwebEvent[]>(
     await new Promise((resolve) => setTimeout(resolve, 0));
     sliceStart = now();
   };
-  const redact = async (value: string): Promise<string> => {
-    if (DATA_URL.test(value)) return value;
+  const walk: Walk = { stack: [events], long: [] };
+  while (walk.stack.length > 0) {
+    walkSlice(walk, redactor, due);
+    if (walk.stack.length > 0) await pause();
+  }
+  for (const [holder, key] of walk.long) {
+    const value = holder[key as keyof typeof holder] as string;
+    if (DATA_URL.test(value)) continue;
     const scan = redactor.scan(value);
-    for (let step = scan.next();; step = scan.next()) {
-      if (step.done) return step.value;
-      if (due()) await pause();
-    }
-  };
-  const stack: unknown[] = [events];
-  while (stack.length > 0) {
-    const value = stack.pop();
-    if (due()) await pause();
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const item = value[i];
-        if (typeof item === "string") value[i] = await redact(item);
-        else if (typeof item === "object" && item !== null) stack.push(item);
-      }
-    } else if (typeof value === "object" && value !== null) {
-      const record = value as Record<string, unknown>;
-      for (const key in record) {
-        const item = record[key];
-        if (typeof item === "string") {
-          if (!STRUCTURAL_KEYS.has(key)) record[key] = await redact(item);
-        } else if (typeof item === "object" && item !== null) stack.push(item);
-      }
-    }
+    let step = scan.next();
+    for (; !step.done; step = scan.next()) if (due()) await pause();
+    (holder as Record<string, unknown>)[key] = step.value;
   }
   spent += now() - sliceStart;
   if (spent > budgetMs) throw new RedactionBudgetError(`the batch could not be scanned within ${budgetMs} ms`);
   return events;
+}
+
+type Container = unknown[] | Record<string, unknown>;
+
+/** Where a walk is: containers (or the rest of one) still to visit, and strings left for the windowed scan. */
+interface Walk {
+  stack: Array<Container | Resume>;
+  long: Array<[Container, string | number]>;
+}
+
+/** The rest of a container whose walk paused half-way: its keys (objects) and where to go on. */
+class Resume {
+  constructor(readonly node: Container, readonly keys: string[] | null, readonly at: number) {}
+}
+
+/**
+ * Walks until nothing is left or a slice is used up (`due`, asked every
+ * ~16 Ki characters), redacting strings that fit a window in place and
+ * leaving longer ones in `walk.long`. Synchronous: the hot loop of ingest.
+ */
+function walkSlice(walk: Walk, redactor: Redactor, due: () => boolean): void {
+  const { stack, long } = walk;
+  let work = 0;
+  /** One string: redacted now, or left for later; true when the slice is used up. */
+  const visit = (holder: Container, key: string | number, item: string): boolean => {
+    if (item.length > WINDOW_CHARS) {
+      long.push([holder, key]);
+      return false;
+    }
+    (holder as Record<string, unknown>)[key] = redactString(item, redactor);
+    work += item.length;
+    if (work < CHECK_EVERY_CHARS) return false;
+    work = 0;
+    return due();
+  };
+  while (stack.length > 0) {
+    const entry = stack.pop()!;
+    work += 16; // objects and arrays cost a little too, strings or not
+    if (entry instanceof Resume || Array.isArray(entry)) {
+      const node = entry instanceof Resume ? entry.node : entry;
+      const keys = entry instanceof Resume ? entry.keys : null;
+      const length = keys ? keys.length : (node as unknown[]).length;
+      for (let i = entry instanceof Resume ? entry.at : 0; i < length; i++) {
+        const key = keys ? keys[i] : i;
+        const item = (node as Record<string | number, unknown>)[key];
+        if (typeof item === "string") {
+          if (keys && STRUCTURAL_KEYS.has(keys[i])) continue;
+          if (visit(node, key, item)) {
+            if (i + 1 < length) stack.push(new Resume(node, keys, i + 1));
+            return;
+          }
+        } else if (typeof item === "object" && item !== null) stack.push(item as Container);
+      }
+    } else {
+      for (const key in entry) {
+        const item = entry[key];
+        if (typeof item === "string") {
+          if (STRUCTURAL_KEYS.has(key) || !visit(entry, key, item)) continue;
+          // Rare: an object with enough text to use up a slice. Its remaining keys are listed to go on later.
+          const keys = Object.keys(entry);
+          stack.push(new Resume(entry, keys, keys.indexOf(key) + 1));
+          return;
+        } else if (typeof item === "object" && item !== null) stack.push(item as Container);
+      }
+    }
+    if (work >= CHECK_EVERY_CHARS) {
+      work = 0;
+      if (due()) return;
+    }
+  }
 }
 
 /** Redacts every string value of a plain JSON value (session metadata, traits: a start body is 64 KiB at most). */
