@@ -221,7 +221,7 @@ export function attributeWithoutIntranetUrls(
  * non-space characters, trailing commas end a candidate, and descriptors
  * (`2x`, `640w`) run to the next comma outside parentheses.
  */
-function srcsetCandidates(srcset: string): Array<{ url: string; text: string }> {
+export function srcsetCandidates(srcset: string): Array<{ url: string; text: string }> {
   const out: Array<{ url: string; text: string }> = [];
   let i = 0;
   while (i < srcset.length) {

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { srcsetCandidates } from "../../shared/intranet.ts";
+
 /** What kind of element or rule referenced a URL (for the notice, and the Accept header). */
 export type AssetKind = "image" | "font";
 
@@ -165,24 +167,5 @@ function insideFontFace(text: string, at: number): boolean {
  * srcsetUrls("a.png 1x, b.png 2x"); // ["a.png", "b.png"]
  */
 export function srcsetUrls(srcset: string): string[] {
-  const urls: string[] = [];
-  let i = 0;
-  while (i < srcset.length) {
-    while (i < srcset.length && /[\s,]/.test(srcset[i])) i++;
-    let end = i;
-    while (end < srcset.length && !/\s/.test(srcset[end])) end++;
-    let url = srcset.slice(i, end);
-    i = end;
-    if (url.endsWith(",")) url = url.replace(/,+$/, "");
-    else {
-      let depth = 0;
-      while (i < srcset.length && (srcset[i] !== "," || depth > 0)) {
-        if (srcset[i] === "(") depth++;
-        if (srcset[i] === ")") depth--;
-        i++;
-      }
-    }
-    if (url) urls.push(url);
-  }
-  return urls;
+  return srcsetCandidates(srcset).map((candidate) => candidate.url);
 }

@@ -12,6 +12,7 @@
 
 import type { Context } from "hono";
 import { log } from "../log.ts";
+import { concatBytes } from "../bytes.ts";
 import { STREAM_END, type StreamPolicy } from "./streams.ts";
 
 /** A comment line every so often keeps proxies from closing an idle stream. */
@@ -35,22 +36,12 @@ export function sseFrame(
   if (message.id !== undefined) head += `id: ${message.id}\n`;
   if (message.retry !== undefined) head += `retry: ${message.retry}\n`;
   if (typeof message.data === "string") return utf8.encode(`${head}data: ${message.data}\n\n`);
-  return concat([utf8.encode(`${head}data: `), message.data, utf8.encode("\n\n")]);
+  return concatBytes([utf8.encode(`${head}data: `), message.data, utf8.encode("\n\n")]);
 }
 
 /** `prefix`, `json` and `suffix` as one buffer: a record's JSON wrapped without being parsed. */
 export function wrapJson(prefix: string, json: Uint8Array, suffix: string): Uint8Array {
-  return concat([utf8.encode(prefix), json, utf8.encode(suffix)]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes([utf8.encode(prefix), json, utf8.encode(suffix)]);
 }
 
 /** Where {@link pushBody} bytes go: awaited writes with backpressure, or offers that fail when the client lags. */
