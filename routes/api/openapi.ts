@@ -47,16 +47,20 @@ const filters = [
 ];
 const ingestErrors = {
   "400": error("malformed request"),
-  "401": error("missing, malformed, forged or expired key or token"),
+  "401": error("missing, malformed, forged or expired key or token, or a token in the query string (`token_in_query`)"),
   "403": error("the token belongs to another session, or the origin is not allowed"),
   "408": error("the body did not arrive in time"),
   "409": error("the session has ended (`session_stopped`): start a new one"),
   "413": error("body, inflated body or batch too large"),
   "422": error("invalid metadata or events"),
-  "429": error("rate limited; see Retry-After"),
+  "429": error(
+    "rate limited, or over the project's budget (`project_budget_exceeded`, its name in `error.budget`); see Retry-After",
+  ),
   "503": error("the store is unavailable; see Retry-After"),
 };
 const readErrors = { "400": error("not a session id"), "401": error("not logged in"), "404": error("no such session") };
+/** Streams are capped per read token and per process. */
+const tooManyStreams = { "429": error("too many streams open (`too_many_streams`); see Retry-After") };
 
 /** The OpenAPI document. */
 export const OPENAPI = {
@@ -104,9 +108,9 @@ export const OPENAPI = {
     "/api/sessions/{id}/events": {
       post: {
         operationId: "appendEvents",
-        summary: "Append a batch of rrweb events (JSON, gzip or keepalive text/plain)",
+        summary: "Append a batch of rrweb events (JSON, gzip, or keepalive text/plain with the token in the body)",
         security: appendToken,
-        parameters: [id, query("token", "the append token, for keepalive requests that cannot set headers")],
+        parameters: [id],
         requestBody: { required: true, content: { "application/json": { schema: ref("EventsBody") } } },
         responses: { "200": json(ref("EventsResponse")), ...ingestErrors },
       },
@@ -118,6 +122,7 @@ export const OPENAPI = {
         responses: {
           "200": { description: "OK", content: { "application/x-ndjson": { schema: { type: "string" } } } },
           ...readErrors,
+          ...tooManyStreams,
         },
       },
     },
@@ -174,7 +179,7 @@ export const OPENAPI = {
           query("from", "seq number to start at", { type: "integer", minimum: 0 }),
           { name: "Last-Event-ID", in: "header", schema: { type: "string" } },
         ],
-        responses: { "200": sse("the session's items"), ...readErrors },
+        responses: { "200": sse("the session's items"), ...readErrors, ...tooManyStreams },
       },
     },
     "/api/sessions/{id}/export": {
@@ -183,7 +188,7 @@ export const OPENAPI = {
         summary: "Download a session: metadata and every rrweb event",
         security: viewer,
         parameters: [id],
-        responses: { "200": json({ type: "object" }, "replaya-session/1 JSON"), ...readErrors },
+        responses: { "200": json({ type: "object" }, "replaya-session/1 JSON"), ...readErrors, ...tooManyStreams },
       },
     },
     "/api/sessions/{id}/report": {
@@ -251,7 +256,7 @@ export const OPENAPI = {
         operationId: "followNewSessions",
         summary: "SSE: one `session` event (a start summary) per new session",
         security: viewer,
-        responses: { "200": sse("new sessions"), "401": error("not logged in") },
+        responses: { "200": sse("new sessions"), "401": error("not logged in"), ...tooManyStreams },
       },
     },
     "/api/wall": {
@@ -263,7 +268,7 @@ export const OPENAPI = {
           ...filters.slice(0, 3),
           query("max", "tiles at most (1–48)", { type: "integer", minimum: 1, maximum: 48 }),
         ],
-        responses: { "200": sse("every live session, multiplexed"), "401": error("not logged in") },
+        responses: { "200": sse("every live session, multiplexed"), "401": error("not logged in"), ...tooManyStreams },
       },
     },
     "/api/health": {
@@ -412,7 +417,15 @@ export const OPENAPI = {
           writerId: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
           seq: { type: "integer", minimum: 0, description: "per-writer batch number; retries reuse it" },
           sentAt: { type: "number", description: "client clock at send, ms" },
-          events: { type: "array", items: ref("RrwebEvent") },
+          token: {
+            type: "string",
+            description: "the append token, only for keepalive requests (which cannot set headers); never in the URL",
+          },
+          events: {
+            type: "array",
+            items: ref("RrwebEvent"),
+            description: "at most REPLAYA_MAX_EVENTS_PER_BATCH (5,000 by default), each nested at most 2,000 levels",
+          },
         },
       },
       EventsResponse: {
