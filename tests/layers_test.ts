@@ -111,6 +111,14 @@ Deno.test("layers: the app reaches the recorder only by its package name", () =>
   assert.deepEqual(bad, []);
 });
 
+Deno.test("layers: what runs never imports dev/ (tooling: checks, and later the build)", () => {
+  const runtime = ["lib", "routes", "components", "islands", SHARED, "recorder/src", "cli"].flatMap(sources);
+  const bad = [...runtime, ...WIRING].flatMap((f) =>
+    importsOf(f).filter((i) => under(i, "dev")).map((i) => `${f} → ${i}`)
+  );
+  assert.deepEqual(bad, []);
+});
+
 Deno.test("layers: the import scanner sees imports (it would catch a violation)", () => {
   const probe = importsOf("app.ts");
   assert.ok(probe.includes("routes/pages.tsx"), `app.ts imports: ${probe.join(", ")}`);
