@@ -26,7 +26,7 @@ import { compressPages } from "./lib/http/compress.ts";
 import { log } from "./lib/log.ts";
 import { concurrencyLimit, fetchMetadataGuard, headWithoutBody, hostGuard } from "./lib/http/edge.ts";
 import type { StreamPolicy } from "./lib/http/streams.ts";
-import type { Manifest } from "./lib/islands/build.ts";
+import type { Manifest } from "./lib/islands/manifest.ts";
 import type { Metrics } from "./lib/metrics.ts";
 import type { Sessions } from "./lib/sessions/service.ts";
 import type { AssetCache } from "./lib/assets/cache.ts";

@@ -17,7 +17,7 @@ import { type Context, Hono } from "hono";
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { type DashboardAuth, requireViewer } from "../lib/auth/dashboard.ts";
-import type { Manifest } from "../lib/islands/build.ts";
+import type { Manifest } from "../lib/islands/manifest.ts";
 import { filterFromQuery, isFiltered, listSessions, sortFromQuery } from "../lib/sessions/list.ts";
 import { isSessionId } from "../lib/sessions/ids.ts";
 import type { Sessions } from "../lib/sessions/service.ts";

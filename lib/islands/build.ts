@@ -20,8 +20,6 @@ import { compressOnce, MIN_COMPRESS_BYTES } from "../http/compress.ts";
 import { assetHash, compressible, VARIANT_SUFFIX } from "../http/static_files.ts";
 import { BUILD_DIR, type Manifest, readManifest, RECORDER_IIFE, ROOT } from "./manifest.ts";
 
-export { BUILD_DIR, type Manifest, readManifest } from "./manifest.ts";
-
 const ISLANDS_DIR = "islands";
 /** The suffix of an island's companion module that runs before the island's own code (see islands/Player.early.ts). */
 const EARLY = ".early";
