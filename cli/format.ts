@@ -5,7 +5,7 @@
  */
 
 import type { FrictionCounts, SessionRow } from "../recorder/src/wire.ts";
-import type { SessionDetails } from "./api.ts";
+import type { SessionDetails } from "../client/api.ts";
 
 /** The list as an aligned table. */
 export function formatList(rows: SessionRow[]): string {

@@ -13,8 +13,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { Api, ApiError, type ListFilters } from "./api.ts";
-import { ActivityReader, clock } from "./activity.ts";
+import { Api, ApiError, type ListFilters } from "../client/api.ts";
+import { ActivityReader, clock } from "../client/activity.ts";
 import { formatDetails, formatList } from "./format.ts";
 
 const COMMON = `Options for every command:

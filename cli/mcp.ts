@@ -10,8 +10,8 @@
  */
 
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { Api } from "./api.ts";
-import { createMcpServer } from "./mcp_tools.ts";
+import { Api } from "../client/api.ts";
+import { createMcpServer } from "../client/mcp_tools.ts";
 
 const url = Deno.env.get("REPLAYA_URL");
 if (!url) {

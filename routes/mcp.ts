@@ -13,8 +13,8 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { type DashboardAuth, readTokenRefusal } from "../lib/auth/dashboard.ts";
 import { jsonError } from "../lib/http/errors.ts";
 import { BodyError, readBody } from "../lib/http/body.ts";
-import { Api } from "../cli/api.ts";
-import { createMcpServer } from "../cli/mcp_tools.ts";
+import { Api } from "../client/api.ts";
+import { createMcpServer } from "../client/mcp_tools.ts";
 
 /** Requests to the app itself, with the environment Deno.serve gave this request (the client address). */
 export type AppFetch = (request: Request, env: unknown) => Response | Promise<Response>;

@@ -119,6 +119,16 @@ Deno.test("layers: what runs never imports dev/ (tooling: checks, and later the 
   assert.deepEqual(bad, []);
 });
 
+Deno.test("layers: routes never import cli/; the CLI and client/ import no server code", () => {
+  const bad = [
+    ...sources("routes").flatMap((f) => importsOf(f).filter((i) => under(i, "cli")).map((i) => `${f} → ${i}`)),
+    ...["cli", "client"].flatMap(sources).flatMap((f) =>
+      importsOf(f).filter((i) => !under(i, "cli", "client", "recorder/src")).map((i) => `${f} → ${i}`)
+    ),
+  ];
+  assert.deepEqual(bad, []);
+});
+
 Deno.test("layers: the import scanner sees imports (it would catch a violation)", () => {
   const probe = importsOf("app.ts");
   assert.ok(probe.includes("routes/pages.tsx"), `app.ts imports: ${probe.join(", ")}`);

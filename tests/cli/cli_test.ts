@@ -245,14 +245,16 @@ Deno.test("cli: --help for the CLI and each command", async () => {
   assert.match((await cli(["sessions", "list", "--help"], {})).out, /--friction KIND/);
 });
 
-serverTest("cli: runs from a URL with nothing but its own modules and the wire types", async ({ url }) => {
+serverTest("cli: runs from a URL with nothing but cli/, client/ and the wire types", async ({ url }) => {
   await recorded(url);
   const { token } = await mintToken(url);
-  // Serves only cli/ and recorder/src/wire.ts: any other import would fail to load.
+  // Serves only cli/, client/ and recorder/src/wire.ts: any other import would fail to load.
   const root = new URL("../../", import.meta.url);
   const files = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const path = new URL(req.url).pathname;
-    if (!/^\/cli\/\w+\.ts$/.test(path) && path !== "/recorder/src/wire.ts") return new Response("no", { status: 404 });
+    if (!/^\/(cli|client)\/\w+\.ts$/.test(path) && path !== "/recorder/src/wire.ts") {
+      return new Response("no", { status: 404 });
+    }
     return new Response(await Deno.readFile(new URL(path.slice(1), root)), {
       headers: { "content-type": "application/typescript" },
     });

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { UNTRUSTED_NOTICE } from "../../cli/untrusted.ts";
+import { UNTRUSTED_NOTICE } from "../../client/untrusted.ts";
 
 /** A tool result as the SDK's client returns it (typed here: its own types are too deep to infer). */
 export type ToolText = { content: Array<{ type: string; text: string }>; isError?: boolean };

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { cleanText, CUT, untrusted, UNTRUSTED_LIMITS } from "../../cli/untrusted.ts";
+import { cleanText, CUT, untrusted, UNTRUSTED_LIMITS } from "../../client/untrusted.ts";
 
 /** What must never reach an agent: C0/C1 controls, bidi and zero-width characters, separators, backticks. */
 const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}`]/u;
