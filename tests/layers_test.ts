@@ -129,6 +129,46 @@ Deno.test("layers: routes never import cli/; the CLI and client/ import no serve
   assert.deepEqual(bad, []);
 });
 
+Deno.test("layers: no import cycles (static imports; the dev server's dynamic import of the build is not one)", () => {
+  const files = ["lib", "routes", "components", "islands", SHARED, "recorder/src", "cli", "client", "dev"].flatMap(
+    sources,
+  ).concat(WIRING);
+  const staticImports = (file: string) =>
+    // Comments out first: a doc comment's `import … from "@replaya/recorder"` example is no import.
+    [
+      ...Deno.readTextFileSync(join(ROOT, file)).replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "")
+        .matchAll(IMPORT),
+    ].filter((m) => m[1] !== undefined).map((m) => m[1])
+      .flatMap((spec) =>
+        spec.startsWith(".")
+          ? [relative(ROOT, join(ROOT, dirname(file), spec))]
+          : spec in RECORDER_EXPORTS
+          ? [RECORDER_EXPORTS[spec]]
+          : []
+      );
+  assert.deepEqual(cyclesIn(files, staticImports), []);
+});
+
+Deno.test("layers: the cycle finder finds a cycle (it would catch one)", () => {
+  const graph: Record<string, string[]> = { a: ["b"], b: ["c"], c: ["a", "d"], d: [] };
+  assert.deepEqual(cyclesIn(Object.keys(graph), (f) => graph[f]), ["a → b → c → a"]);
+});
+
+/** Import cycles among `files`, each as `a → b → … → a` (depth first; each cycle found once per entry point). */
+function cyclesIn(files: string[], importsOf: (file: string) => string[]): string[] {
+  const state = new Map<string, "open" | "done">();
+  const cycles: string[] = [];
+  const visit = (file: string, path: string[]) => {
+    if (state.get(file) === "done") return;
+    if (state.get(file) === "open") return void cycles.push([...path.slice(path.indexOf(file)), file].join(" → "));
+    state.set(file, "open");
+    for (const next of importsOf(file)) if (files.includes(next)) visit(next, [...path, file]);
+    state.set(file, "done");
+  };
+  for (const file of files) visit(file, []);
+  return cycles;
+}
+
 Deno.test("layers: the import scanner sees imports (it would catch a violation)", () => {
   const probe = importsOf("app.ts");
   assert.ok(probe.includes("routes/pages.tsx"), `app.ts imports: ${probe.join(", ")}`);
