@@ -246,19 +246,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxEventsPerBatch: integer(get("REPLAYA_MAX_EVENTS_PER_BATCH"), 5000, "REPLAYA_MAX_EVENTS_PER_BATCH"),
       clientRatePerMinute: integer(get("REPLAYA_CLIENT_RATE_PER_MINUTE"), 1200, "REPLAYA_CLIENT_RATE_PER_MINUTE"),
       sessionRatePerSecond: integer(get("REPLAYA_SESSION_RATE_PER_SECOND"), 20, "REPLAYA_SESSION_RATE_PER_SECOND"),
-      projectBudgets: {
-        startsPerSec: integer(get("REPLAYA_PROJECT_STARTS_PER_SEC"), 50, "REPLAYA_PROJECT_STARTS_PER_SEC", ZERO_UP),
-        startsPerDay: integer(
-          get("REPLAYA_PROJECT_STARTS_PER_DAY"),
-          200_000,
-          "REPLAYA_PROJECT_STARTS_PER_DAY",
-          ZERO_UP,
-        ),
-        inflatedBytesPerSec: MIB *
-          integer(get("REPLAYA_PROJECT_INFLATED_MB_PER_SEC"), 32, "REPLAYA_PROJECT_INFLATED_MB_PER_SEC", ZERO_UP),
-        storedBytesPerDay: MIB *
-          integer(get("REPLAYA_PROJECT_STORED_MB_PER_DAY"), 0, "REPLAYA_PROJECT_STORED_MB_PER_DAY", ZERO_UP),
-      },
+      projectBudgets: projectBudgets(get),
     },
     http: {
       allowedHosts: [...new Set([...LOOPBACK_HOSTS, ...publicHosts])],
@@ -269,21 +257,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         64,
         "REPLAYA_MAX_CONCURRENT_PER_CLIENT",
       ),
-      streams: {
-        perToken: integer(get("REPLAYA_MAX_STREAMS_PER_TOKEN"), 16, "REPLAYA_MAX_STREAMS_PER_TOKEN"),
-        total: integer(get("REPLAYA_MAX_STREAMS"), 1024, "REPLAYA_MAX_STREAMS"),
-        stallMs: integer(get("REPLAYA_STREAM_STALL_SECS"), 30, "REPLAYA_STREAM_STALL_SECS") * 1000,
-      },
+      streams: streamLimits(get),
     },
-    assets: {
-      enabled: boolean(get("REPLAYA_ASSET_CACHE"), false, "REPLAYA_ASSET_CACHE"),
-      maxBytes: integer(get("REPLAYA_ASSET_MAX_BYTES"), 5 * 1024 * 1024, "REPLAYA_ASSET_MAX_BYTES", {
-        min: 1,
-        max: 64 * 1024 * 1024,
-      }),
-      types: assetTypes(get("REPLAYA_ASSET_TYPES")),
-      allowPrivate: boolean(get("REPLAYA_ASSET_ALLOW_PRIVATE"), false, "REPLAYA_ASSET_ALLOW_PRIVATE"),
-    },
+    assets: assetCacheConfig(get),
     privacy: {
       redaction: boolean(get("REPLAYA_REDACTION"), true, "REPLAYA_REDACTION"),
       redactionOffProjects: list(get("REPLAYA_REDACTION_OFF_PROJECTS")),
@@ -310,6 +286,47 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   return config;
+}
+
+type Get = (name: string) => string | undefined;
+
+/** What one project's public key may cost (REPLAYA_PROJECT_*). */
+function projectBudgets(get: Get): ProjectBudgetLimits {
+  return {
+    startsPerSec: integer(get("REPLAYA_PROJECT_STARTS_PER_SEC"), 50, "REPLAYA_PROJECT_STARTS_PER_SEC", ZERO_UP),
+    startsPerDay: integer(
+      get("REPLAYA_PROJECT_STARTS_PER_DAY"),
+      200_000,
+      "REPLAYA_PROJECT_STARTS_PER_DAY",
+      ZERO_UP,
+    ),
+    inflatedBytesPerSec: MIB *
+      integer(get("REPLAYA_PROJECT_INFLATED_MB_PER_SEC"), 32, "REPLAYA_PROJECT_INFLATED_MB_PER_SEC", ZERO_UP),
+    storedBytesPerDay: MIB *
+      integer(get("REPLAYA_PROJECT_STORED_MB_PER_DAY"), 0, "REPLAYA_PROJECT_STORED_MB_PER_DAY", ZERO_UP),
+  };
+}
+
+/** Open response streams (REPLAYA_MAX_STREAMS*, REPLAYA_STREAM_STALL_SECS). */
+function streamLimits(get: Get): HttpConfig["streams"] {
+  return {
+    perToken: integer(get("REPLAYA_MAX_STREAMS_PER_TOKEN"), 16, "REPLAYA_MAX_STREAMS_PER_TOKEN"),
+    total: integer(get("REPLAYA_MAX_STREAMS"), 1024, "REPLAYA_MAX_STREAMS"),
+    stallMs: integer(get("REPLAYA_STREAM_STALL_SECS"), 30, "REPLAYA_STREAM_STALL_SECS") * 1000,
+  };
+}
+
+/** The opt-in asset cache (REPLAYA_ASSET_*). */
+function assetCacheConfig(get: Get): AssetCacheConfig {
+  return {
+    enabled: boolean(get("REPLAYA_ASSET_CACHE"), false, "REPLAYA_ASSET_CACHE"),
+    maxBytes: integer(get("REPLAYA_ASSET_MAX_BYTES"), 5 * 1024 * 1024, "REPLAYA_ASSET_MAX_BYTES", {
+      min: 1,
+      max: 64 * 1024 * 1024,
+    }),
+    types: assetTypes(get("REPLAYA_ASSET_TYPES")),
+    allowPrivate: boolean(get("REPLAYA_ASSET_ALLOW_PRIVATE"), false, "REPLAYA_ASSET_ALLOW_PRIVATE"),
+  };
 }
 
 /** `{"name": "regex", …}`: each validated (length, compiles, no nested quantifiers or backreferences). */

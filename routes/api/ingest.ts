@@ -151,7 +151,8 @@ export function ingestRoutes(deps: IngestDeps): Hono {
     const early = bearer === undefined && !c.req.query("token")
       ? await readJsonBody(c.req.raw, keepaliveLimits) as Record<string, unknown> | null
       : undefined;
-    const auth = await authorize(c, bearer ?? (typeof early?.token === "string" ? early.token : undefined));
+    const bodyToken = typeof early?.token === "string" ? early.token : undefined;
+    const auth = await authorize(c, bearer ?? bodyToken, tokens, perSession);
     if (auth instanceof Response) return auth;
     const { id, expiresAt } = auth;
     const project = await sessions.projectOf(id) ?? "";
@@ -185,35 +186,37 @@ export function ingestRoutes(deps: IngestDeps): Hono {
   });
 
   app.post("/:id/stop", async (c) => {
-    const auth = await authorize(c, bearerToken(c));
+    const auth = await authorize(c, bearerToken(c), tokens, perSession);
     if (auth instanceof Response) return auth;
     const end = await sessions.stop(auth.id, "stop");
     return c.json({ ok: true, stopped: end !== undefined });
   });
 
-  /** Session id, token and per-session rate limit, in that order. */
-  async function authorize(
-    c: Context,
-    token: string | undefined,
-  ): Promise<{ id: string; expiresAt: number } | Response> {
-    const id = c.req.param("id");
-    if (!isSessionId(id)) return jsonError(c, 400, "invalid_session_id", "not a session id");
-    if (c.req.query("token") !== undefined) {
-      // Query strings end up in proxy and access logs: a token there is refused, not used.
-      return jsonError(c, 401, "token_in_query", "send the append token as Authorization: Bearer …, never in the URL");
-    }
-    const check = await tokens.check(token, id);
-    if (!check.ok) {
-      const status = check.problem === "wrong_session" ? 403 : 401;
-      return jsonError(c, status, `token_${check.problem}`, tokenMessage[check.problem]);
-    }
-    const decision = perSession.take(id);
-    if (!decision.ok) return rateLimited(c, decision.retryAfterSecs);
-    return { id, expiresAt: check.expiresAt };
-  }
-
   app.onError((error, c) => ingestError(c, error));
   return app;
+}
+
+/** Session id, token and per-session rate limit, in that order: the session a request may write to, or why not. */
+async function authorize(
+  c: Context,
+  token: string | undefined,
+  tokens: AppendTokens,
+  perSession: RateLimiter,
+): Promise<{ id: string; expiresAt: number } | Response> {
+  const id = c.req.param("id");
+  if (!isSessionId(id)) return jsonError(c, 400, "invalid_session_id", "not a session id");
+  if (c.req.query("token") !== undefined) {
+    // Query strings end up in proxy and access logs: a token there is refused, not used.
+    return jsonError(c, 401, "token_in_query", "send the append token as Authorization: Bearer …, never in the URL");
+  }
+  const check = await tokens.check(token, id);
+  if (!check.ok) {
+    const status = check.problem === "wrong_session" ? 403 : 401;
+    return jsonError(c, status, `token_${check.problem}`, tokenMessage[check.problem]);
+  }
+  const decision = perSession.take(id);
+  if (!decision.ok) return rateLimited(c, decision.retryAfterSecs);
+  return { id, expiresAt: check.expiresAt };
 }
 
 /** The append token of an `Authorization: Bearer …` header. */

@@ -93,25 +93,8 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, strea
     if (!isSessionId(id)) return badId(c);
     const items = await firstItem(ownRead(id));
     if (!items) return notFound(c);
-    return pushBody(
-      c,
-      streams,
-      { queueBytes: hub.queueBytes, contentType: "application/x-ndjson; charset=utf-8" },
-      async (sink, signal) => {
-        try {
-          for await (const item of items) {
-            if (signal.aborted) return; // the client went away: stop reading
-            await writeNdjson(sink, item);
-          }
-        } catch (error) {
-          if (signal.aborted) return;
-          log.error("session read failed", { session: id }, error);
-          await sink.write(
-            utf8.encode(JSON.stringify({ kind: "error", message: "the session could not be read to the end" }) + "\n"),
-          );
-        }
-      },
-    );
+    const ndjson = { queueBytes: hub.queueBytes, contentType: "application/x-ndjson; charset=utf-8" };
+    return pushBody(c, streams, ndjson, ndjsonSession(id, items));
   });
 
   app.get("/:id/live", async (c) => {
@@ -164,22 +147,7 @@ export function sessionReadRoutes(sessions: Sessions, auth: DashboardAuth, strea
       contentType: "application/json; charset=utf-8",
       headers: { "Content-Disposition": `attachment; filename="replaya-session-${id}.json"` },
     };
-    return pushBody(c, streams, download, async (sink, signal) => {
-      let meta: unknown = null;
-      let stop: unknown = null;
-      let first = true;
-      await sink.write(utf8.encode(`{"format":"replaya-session/1","id":${JSON.stringify(id)},"events":[`));
-      for await (const item of items) {
-        if (signal.aborted) return;
-        if (item.kind === "meta") meta = item.meta;
-        else if (item.kind === "stop") stop = item.stop;
-        else if (item.kind === "events") {
-          // The batch's events as stored, without their brackets: never parsed, never held whole.
-          first = await writeEventsInside(sink, item, first);
-        }
-      }
-      await sink.write(utf8.encode(`],"meta":${JSON.stringify(meta)},"stop":${JSON.stringify(stop)}}`));
-    });
+    return pushBody(c, streams, download, exportSession(id, items));
   });
 
   app.get("/:id/report", async (c) => {
@@ -223,6 +191,41 @@ export async function indexTail(sessions: Sessions): Promise<number> {
     await ensureStream(sessions.store, INDEX_STREAM);
     return 0;
   }
+}
+
+/** Writes the session as NDJSON lines (meta, event batches, stop), and an error line if the read fails half-way. */
+function ndjsonSession(id: string, items: AsyncIterable<SessionItem>) {
+  return async (sink: PushSink, signal: AbortSignal): Promise<void> => {
+    try {
+      for await (const item of items) {
+        if (signal.aborted) return; // the client went away: stop reading
+        await writeNdjson(sink, item);
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      log.error("session read failed", { session: id }, error);
+      const line = JSON.stringify({ kind: "error", message: "the session could not be read to the end" });
+      await sink.write(utf8.encode(line + "\n"));
+    }
+  };
+}
+
+/** Writes the session as one `replaya-session/1` document: every rrweb event in one array, then meta and stop. */
+function exportSession(id: string, items: AsyncIterable<SessionItem>) {
+  return async (sink: PushSink, signal: AbortSignal): Promise<void> => {
+    let meta: unknown = null;
+    let stop: unknown = null;
+    let first = true;
+    await sink.write(utf8.encode(`{"format":"replaya-session/1","id":${JSON.stringify(id)},"events":[`));
+    for await (const item of items) {
+      if (signal.aborted) return;
+      if (item.kind === "meta") meta = item.meta;
+      else if (item.kind === "stop") stop = item.stop;
+      // The batch's events as stored, without their brackets: never parsed, never held whole.
+      else if (item.kind === "events") first = await writeEventsInside(sink, item, first);
+    }
+    await sink.write(utf8.encode(`],"meta":${JSON.stringify(meta)},"stop":${JSON.stringify(stop)}}`));
+  };
 }
 
 /** Starts reading, so a missing session is a clean 404 before any byte is sent. */
