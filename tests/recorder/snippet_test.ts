@@ -1,5 +1,17 @@
 import assert from "node:assert/strict";
-import { snippet } from "../../recorder/src/snippet.ts";
+import { snippet, type SnippetInitOptions } from "../../recorder/src/snippet.ts";
+import type { InitOptions } from "../../recorder/src/api.ts";
+
+/**
+ * SnippetInitOptions is written out (the published declaration files may import nothing), so the compiler holds
+ * it to InitOptions here: the same keys, the same types.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameAsInitOptions: Same<SnippetInitOptions, Pick<InitOptions, keyof SnippetInitOptions>> = true;
+
+Deno.test("snippet options are InitOptions' plain values (checked by the compiler)", () => {
+  assert.equal(sameAsInitOptions, true);
+});
 
 Deno.test("snippet renders the one-line async loader", () => {
   assert.equal(
