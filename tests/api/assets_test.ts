@@ -11,48 +11,27 @@ import { sha256Hex } from "../../lib/assets/store.ts";
 import { fetchWhole, sendBatch, startSession } from "../support/client.ts";
 import { ADMIN, login } from "../support/login.ts";
 import { serverTest } from "../support/server.ts";
+import { bodySnapshot, serveSite } from "../support/assets.ts";
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
 const SVG = `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="5" height="5"/></svg>`;
 
 /** A site with a PNG and an SVG; returns its URL and the paths it was asked for. */
 function startAssetSite() {
-  const requests: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-    const path = new URL(request.url).pathname;
-    requests.push(path);
-    if (path === "/logo.png") return new Response(PNG as BodyInit, { headers: { "content-type": "image/png" } });
-    if (path === "/icon.svg") return new Response(SVG, { headers: { "content-type": "image/svg+xml" } });
-    return new Response("missing", { status: 404 });
+  return serveSite({
+    "/logo.png": { body: PNG, type: "image/png" },
+    "/icon.svg": { body: SVG, type: "image/svg+xml" },
   });
-  return { url: `http://127.0.0.1:${server.addr.port}`, requests, close: () => server.shutdown() };
 }
 
 function snapshotOf(site: string) {
   return [
     { type: 4, timestamp: Date.now(), data: { href: `${site}/`, width: 800, height: 600 } },
-    {
-      type: 2,
-      timestamp: Date.now(),
-      data: {
-        node: {
-          type: 0,
-          id: 1,
-          childNodes: [{
-            type: 2,
-            id: 2,
-            tagName: "body",
-            attributes: {},
-            childNodes: [
-              { type: 2, id: 3, tagName: "img", attributes: { src: `${site}/logo.png` }, childNodes: [] },
-              { type: 2, id: 4, tagName: "img", attributes: { src: `${site}/icon.svg` }, childNodes: [] },
-              { type: 2, id: 5, tagName: "img", attributes: { src: `${site}/gone.png` }, childNodes: [] },
-            ],
-          }],
-        },
-        initialOffset: { top: 0, left: 0 },
-      },
-    },
+    bodySnapshot([
+      { type: 2, id: 3, tagName: "img", attributes: { src: `${site}/logo.png` }, childNodes: [] },
+      { type: 2, id: 4, tagName: "img", attributes: { src: `${site}/icon.svg` }, childNodes: [] },
+      { type: 2, id: 5, tagName: "img", attributes: { src: `${site}/gone.png` }, childNodes: [] },
+    ]),
   ];
 }
 

@@ -6,6 +6,7 @@
  * the site is gone).
  */
 
+import { bodySnapshot, serveSite } from "../support/assets.ts";
 import assert from "node:assert/strict";
 import { AssetCache } from "../../lib/assets/cache.ts";
 import { AssetStore, contentStream, PART_BYTES, sha256Hex } from "../../lib/assets/store.ts";
@@ -117,43 +118,23 @@ storeTest("asset cache: fetched once per URL, shared through the index, kept whe
 }) => {
   const store = withPrefix(raw, prefix);
   const png = concatBytes([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pattern(200)]);
-  const requests: string[] = [];
-  const site = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-    const path = new URL(request.url).pathname;
-    requests.push(path);
-    if (path === "/logo.png") return new Response(png as BodyInit, { headers: { "content-type": "image/png" } });
-    if (path === "/font.woff2") return new Response("wOF2 font", { headers: { "content-type": "font/woff2" } });
-    if (path === "/page.html") return new Response("<p>", { headers: { "content-type": "text/html" } });
-    return new Response("missing", { status: 404 });
+  const site = serveSite({
+    "/logo.png": { body: png, type: "image/png" },
+    "/font.woff2": { body: "wOF2 font", type: "font/woff2" },
+    "/page.html": { body: "<p>", type: "text/html" },
   });
-  const base = `http://127.0.0.1:${site.addr.port}`;
-  const snapshot = {
-    type: 2,
-    timestamp: Date.now(),
-    data: {
-      node: {
-        type: 0,
-        id: 1,
-        childNodes: [{
-          type: 2,
-          id: 2,
-          tagName: "body",
-          attributes: { style: `background:url(${base}/missing.png)` },
-          childNodes: [
-            { type: 2, id: 3, tagName: "img", attributes: { src: `${base}/logo.png` }, childNodes: [] },
-            { type: 2, id: 4, tagName: "img", attributes: { src: `${base}/page.html` }, childNodes: [] },
-            {
-              type: 2,
-              id: 5,
-              tagName: "style",
-              attributes: {},
-              childNodes: [{ type: 3, id: 6, textContent: `@font-face{src:url(${base}/font.woff2)}` }],
-            },
-          ],
-        }],
-      },
+  const { requests, url: base } = site;
+  const snapshot = bodySnapshot([
+    { type: 2, id: 3, tagName: "img", attributes: { src: `${base}/logo.png` }, childNodes: [] },
+    { type: 2, id: 4, tagName: "img", attributes: { src: `${base}/page.html` }, childNodes: [] },
+    {
+      type: 2,
+      id: 5,
+      tagName: "style",
+      attributes: {},
+      childNodes: [{ type: 3, id: 6, textContent: `@font-face{src:url(${base}/font.woff2)}` }],
     },
-  };
+  ], { bodyAttributes: { style: `background:url(${base}/missing.png)` } });
   const fetchOptions = { maxBytes: 1 << 20, types: ["image/*", "font/*"], allowPrivate: true };
   const first = new AssetCache({ store, fetch: fetchOptions });
   const second = new AssetCache({ store, fetch: fetchOptions });
@@ -192,7 +173,7 @@ storeTest("asset cache: fetched once per URL, shared through the index, kept whe
     assert.equal(second.stats.indexed, 2);
 
     // The site is gone and the entries are stale: the fetch fails, the stored copies still serve.
-    await site.shutdown();
+    await site.close();
     stale.observe(d, [snapshot]);
     await stale.idle();
     assert.equal(stale.stats.failed, 4);
@@ -201,7 +182,7 @@ storeTest("asset cache: fetched once per URL, shared through the index, kept whe
     assert.deepEqual(Object.values(map.failed), ["network", "network"]);
   } finally {
     await Promise.all([first.close(), second.close(), stale.close()]);
-    await site.shutdown();
+    await site.close();
   }
 });
 

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { RrwebEvent } from "@replaya/recorder/wire";
 import { AssetFailures, assetNotice, assetRewriter, NO_ASSETS, parseAssetMap } from "../../islands/player/assets.ts";
 import { assetUrls } from "../../lib/assets/extract.ts";
+import { bodySnapshot } from "../support/assets.ts";
 
 const S = "https://shop.example";
 const H1 = "1".repeat(64);
@@ -40,39 +41,18 @@ Deno.test("asset rewrite: every place a URL is recorded, whole URLs only, other 
   const rewrite = assetRewriter(
     new Map([[`${S}/a.png`, `${DASH}/api/assets/${H1}`], [`${S}/font.woff2`, `${DASH}/api/assets/${H2}`]]),
   );
-  const snapshot: RrwebEvent = {
-    type: 2,
-    timestamp: 1,
-    data: {
-      node: {
-        type: 0,
-        id: 1,
-        childNodes: [{
-          type: 2,
-          id: 2,
-          tagName: "body",
-          attributes: { style: `background:url("${S}/a.png")` },
-          childNodes: [
-            {
-              type: 2,
-              id: 3,
-              tagName: "img",
-              attributes: { src: `${S}/a.png`, srcset: `${S}/a.png 1x, ${S}/b.png 2x` },
-            },
-            { type: 2, id: 4, tagName: "img", attributes: { src: `${S}/a.png?v=2` } },
-            { type: 2, id: 5, tagName: "img", attributes: { src: `${S}/a.png.bak` } },
-            { type: 2, id: 6, tagName: "a", attributes: { href: `https://proxy.example/?u=${S}/a.png` } },
-            {
-              type: 2,
-              id: 7,
-              tagName: "link",
-              attributes: { _cssText: `@font-face{src:url('${S}/font.woff2')}.x{background:url(${S}/a.png)}` },
-            },
-          ],
-        }],
-      },
+  const snapshot = bodySnapshot([
+    { type: 2, id: 3, tagName: "img", attributes: { src: `${S}/a.png`, srcset: `${S}/a.png 1x, ${S}/b.png 2x` } },
+    { type: 2, id: 4, tagName: "img", attributes: { src: `${S}/a.png?v=2` } },
+    { type: 2, id: 5, tagName: "img", attributes: { src: `${S}/a.png.bak` } },
+    { type: 2, id: 6, tagName: "a", attributes: { href: `https://proxy.example/?u=${S}/a.png` } },
+    {
+      type: 2,
+      id: 7,
+      tagName: "link",
+      attributes: { _cssText: `@font-face{src:url('${S}/font.woff2')}.x{background:url(${S}/a.png)}` },
     },
-  };
+  ], { bodyAttributes: { style: `background:url("${S}/a.png")` }, timestamp: 1 });
   const out = rewrite(snapshot) as unknown as { data: { node: { childNodes: Array<Record<string, unknown>> } } };
   const body = out.data.node.childNodes[0] as { attributes: Record<string, string>; childNodes: unknown[] };
   const [img, query, suffix, link, sheet] = body.childNodes as Array<{ attributes: Record<string, string> }>;
