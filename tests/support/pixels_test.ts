@@ -1,7 +1,10 @@
 /** The fidelity test's pixel helper: PNG round trips (every row filter) and the difference it reports. */
 
 import assert from "node:assert/strict";
+import pngjs from "pngjs";
 import { decodePng, drawPixels, encodePng, pixelDifference, type Pixels } from "./pixels.ts";
+
+const { PNG } = pngjs;
 
 const sample = drawPixels(37, 23, (x, y) => [(x * 7) & 255, (y * 11) & 255, (x * y) & 255, 255 - x]);
 
@@ -12,57 +15,22 @@ Deno.test("pixels: PNG encode and decode round-trip", async () => {
   assert.deepEqual(decoded.data, sample.data);
 });
 
-/** The same image re-encoded with row filters 0–4 in turn, as RGB (what encoders like Chromium's write). */
-async function filteredRgbPng(image: Pixels): Promise<Uint8Array> {
-  const png = await encodePng(image); // for the chunk layout; IHDR and IDAT are replaced below
-  const stride = image.width * 3;
-  const rgb = new Uint8Array(image.height * stride);
-  for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) rgb.set(image.data.subarray(i, i + 3), j);
-  const raw = new Uint8Array(image.height * (stride + 1));
-  for (let y = 0; y < image.height; y++) {
-    const filter = y % 5;
-    raw[y * (stride + 1)] = filter;
-    for (let x = 0; x < stride; x++) {
-      const at = y * stride + x;
-      const a = x >= 3 ? rgb[at - 3] : 0;
-      const b = y > 0 ? rgb[at - stride] : 0;
-      const c = x >= 3 && y > 0 ? rgb[at - stride - 3] : 0;
-      const p = a + b - c;
-      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c)
-        ? a
-        : Math.abs(p - b) <= Math.abs(p - c)
-        ? b
-        : c;
-      const predictor = [0, a, b, (a + b) >> 1, paeth][filter];
-      raw[y * (stride + 1) + 1 + x] = (rgb[at] - predictor) & 0xff;
-    }
-  }
-  const stream = new Blob([raw]).stream().pipeThrough(new CompressionStream("deflate"));
-  const idat = new Uint8Array(await new Response(stream).arrayBuffer());
-  // Rebuilt: signature, IHDR (colour type 2), IDAT, IEND.
-  const chunk = (type: string, body: Uint8Array) => {
-    const out = new Uint8Array(12 + body.length);
-    const view = new DataView(out.buffer);
-    view.setUint32(0, body.length);
-    out.set(new TextEncoder().encode(type), 4);
-    out.set(body, 8);
-    return out; // CRC left 0: the decoder does not check it
-  };
-  const header = png.slice(16, 29);
-  header[9] = 2;
-  const parts = [png.subarray(0, 8), chunk("IHDR", header), chunk("IDAT", idat), chunk("IEND", new Uint8Array())];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out;
+/** The same image as an RGB PNG (what encoders like Chromium's write) with every row filtered by `filterType`. */
+function filteredRgbPng(image: Pixels, filterType: number): Uint8Array {
+  const png = new PNG({ width: image.width, height: image.height });
+  png.data.set(image.data);
+  return new Uint8Array(PNG.sync.write(png, { colorType: 2, filterType }));
 }
 
 Deno.test("pixels: RGB PNGs with sub, up, average and Paeth rows decode exactly", async () => {
-  const decoded = await decodePng(await filteredRgbPng(sample));
   const opaque = drawPixels(37, 23, (x, y) => {
     const i = (y * 37 + x) * 4;
     return [sample.data[i], sample.data[i + 1], sample.data[i + 2], 255];
   });
-  assert.deepEqual(decoded.data, opaque.data);
+  for (const filter of [0, 1, 2, 3, 4]) {
+    const decoded = await decodePng(filteredRgbPng(opaque, filter));
+    assert.deepEqual(decoded.data, opaque.data, `filter ${filter}`);
+  }
 });
 
 Deno.test("pixels: the difference counts pixels beyond the tolerance, not every small shift", () => {
