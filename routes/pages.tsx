@@ -55,22 +55,50 @@ export function html(c: Context, page: VNode, status: 200 | 400 | 403 | 404 | 42
 
 /** The page routes. */
 export function pageRoutes(deps: PageDeps): Hono {
-  const { sessions, auth } = deps;
   const app = new Hono();
-  const island = (name: string) => deps.manifest().islands[name];
-  const imports = (name: string) => deps.manifest().imports?.[name] ?? [];
-  /** The island's companion script (none, or one): preloaded first, run right after the island's markup. */
-  const earlyScripts = (name: string) => {
-    const src = deps.manifest().early?.[name];
-    return src ? [src] : [];
-  };
-  /** Set while a development server is still building the island bundles (or failed to). */
-  const bundles = () => deps.manifest().pending;
-  const logoutOf = (c: Context) => {
-    const viewer = c.get("viewer");
-    return viewer.loginRequired ? { csrf: viewer.csrf } : undefined;
-  };
+  const kit = pageKit(deps);
+  loginPages(app, deps);
+  app.use("*", async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    if (path === "/login") return await next();
+    return await requireViewer(deps.auth, "page")(c, next);
+  });
+  listPages(app, deps, kit);
+  sessionPages(app, deps, kit);
+  setupPages(app, deps, kit);
+  return app;
+}
 
+/** What every page handler uses: the build's bundles for an island, and the logout form of the viewer. */
+interface PageKit {
+  island(name: string): string;
+  imports(name: string): string[];
+  /** The island's companion script (none, or one): preloaded first, run right after the island's markup. */
+  earlyScripts(name: string): string[];
+  /** Set while a development server is still building the island bundles (or failed to). */
+  bundles(): Manifest["pending"];
+  logoutOf(c: Context): { csrf: string } | undefined;
+}
+
+function pageKit(deps: PageDeps): PageKit {
+  return {
+    island: (name) => deps.manifest().islands[name],
+    imports: (name) => deps.manifest().imports?.[name] ?? [],
+    earlyScripts: (name) => {
+      const src = deps.manifest().early?.[name];
+      return src ? [src] : [];
+    },
+    bundles: () => deps.manifest().pending,
+    logoutOf: (c) => {
+      const viewer = c.get("viewer");
+      return viewer.loginRequired ? { csrf: viewer.csrf } : undefined;
+    },
+  };
+}
+
+/** The login form, its post, and logout: reachable without a login. */
+function loginPages(app: Hono, deps: PageDeps): void {
+  const { auth } = deps;
   app.get("/login", async (c) => {
     if (!auth.loginRequired || (await auth.viewer(c)).authenticated) {
       return c.redirect(safeNext(c.req.query("next")), 303);
@@ -101,13 +129,12 @@ export function pageRoutes(deps: PageDeps): Hono {
     await auth.logout(c);
     return c.redirect("/login", 303);
   });
+}
 
-  app.use("*", async (c, next) => {
-    const path = new URL(c.req.url).pathname;
-    if (path === "/login") return await next();
-    return await requireViewer(auth, "page")(c, next);
-  });
-
+/** The session list and the live wall. */
+function listPages(app: Hono, deps: PageDeps, kit: PageKit): void {
+  const { sessions } = deps;
+  const { island, imports, bundles, logoutOf } = kit;
   app.get("/", async (c) => {
     const filter = filterFromQuery(c.req.query());
     const cursor = c.req.query("cursor");
@@ -183,7 +210,12 @@ export function pageRoutes(deps: PageDeps): Hono {
       </Layout>,
     );
   });
+}
 
+/** One session's page, and its delete confirmation and form. */
+function sessionPages(app: Hono, deps: PageDeps, kit: PageKit): void {
+  const { sessions, auth } = deps;
+  const { island, imports, earlyScripts, bundles, logoutOf } = kit;
   app.get("/sessions/:id", async (c) => {
     const id = c.req.param("id");
     const details = isSessionId(id) ? await sessions.details(id) : undefined;
@@ -270,7 +302,12 @@ export function pageRoutes(deps: PageDeps): Hono {
     await sessions.delete(id);
     return c.redirect("/", 303);
   });
+}
 
+/** The setup page, the test page and its script. */
+function setupPages(app: Hono, deps: PageDeps, kit: PageKit): void {
+  const { sessions } = deps;
+  const { island, imports, bundles, logoutOf } = kit;
   app.get("/setup", async (c) => {
     const origin = new URL(c.req.url).origin;
     const newest = (await listSessions(sessions, { limit: 1 })).rows[0];
@@ -375,8 +412,6 @@ export function pageRoutes(deps: PageDeps): Hono {
     log.error("page failed", { route: c.req.routePath }, error);
     return html(c, <ErrorPage title="Something went wrong" message="The error was logged on the server." />, 500);
   });
-
-  return app;
 }
 
 function LoginPage({ next, error }: { next: string; error?: string }) {
