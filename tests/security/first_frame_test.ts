@@ -12,19 +12,11 @@ import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix
 import { parse } from "npm:parse5@7.3.0";
 import { snapshotHtml } from "../../lib/sessions/first_frame.ts";
+import { el, nextId, text } from "../support/nodes.ts";
 
-let nextId = 1;
-const el = (tagName: string, attributes: Record<string, unknown> = {}, childNodes: unknown[] = []) => ({
-  type: 2,
-  tagName,
-  attributes,
-  childNodes,
-  id: nextId++,
-});
-const text = (textContent: string, isStyle = false) => ({ type: 3, textContent, isStyle, id: nextId++ });
 const page = (head: unknown[], body: unknown[]) => ({
   type: 0,
-  id: nextId++,
+  id: nextId(),
   childNodes: [el("html", {}, [el("head", {}, head), el("body", {}, body)])],
 });
 

@@ -5,20 +5,11 @@
 import assert from "node:assert/strict";
 import { firstFrameOf, MAX_FIRST_FRAME_BYTES, snapshotHtml } from "../../lib/sessions/first_frame.ts";
 import type { RrwebEvent } from "@replaya/recorder/wire";
+import { doc, el, nextId, text } from "../support/nodes.ts";
 
-let nextId = 1;
-const el = (tagName: string, attributes: Record<string, unknown> = {}, childNodes: unknown[] = []) => ({
-  type: 2,
-  tagName,
-  attributes,
-  childNodes,
-  id: nextId++,
-});
-const text = (textContent: string, isStyle = false) => ({ type: 3, textContent, isStyle, id: nextId++ });
-const doc = (...childNodes: unknown[]) => ({ type: 0, childNodes, id: nextId++ });
 const page = (head: unknown[], body: unknown[]) =>
   doc(
-    { type: 1, name: "html", publicId: "", systemId: "", id: nextId++ },
+    { type: 1, name: "html", publicId: "", systemId: "", id: nextId() },
     el("html", {}, [el("head", {}, head), el("body", {}, body)]),
   );
 
@@ -67,8 +58,8 @@ Deno.test("first frame: what could run, navigate or fetch by itself is not writt
       el("form", { action: "javascript:alert(5)" }, [el("button", { formaction: "JAVASCRIPT:alert(6)" })]),
       el('img" onerror="alert(7)', { src: "x" }),
       el("img", { 'src" onerror="alert(8)': "x", "a b": "c", "<x": "y" }),
-      { type: 5, textContent: "--><script>alert(9)</script>", id: nextId++ },
-      { type: 4, textContent: "]]><script>alert(10)</script>", id: nextId++ },
+      { type: 5, textContent: "--><script>alert(9)</script>", id: nextId() },
+      { type: 4, textContent: "]]><script>alert(10)</script>", id: nextId() },
     ],
   ))!;
   for (
